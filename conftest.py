@@ -1,0 +1,167 @@
+"""Fixtures shared by every module's tests: entities, customers, people and a browser."""
+
+import datetime as dt
+import os
+import shutil
+from decimal import Decimal
+
+import pytest
+
+CHROMIUM_PATHS = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+
+
+@pytest.fixture
+def make_entity(db):
+    from o2c.parties.models import LegalEntity
+
+    def make(code="E1", base_currency="EUR", time_zone="Europe/Paris", **extra):
+        return LegalEntity.objects.create(
+            code=code,
+            name=extra.pop("name", f"Entity {code}"),
+            base_currency=base_currency,
+            time_zone=time_zone,
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def entity(make_entity):
+    return make_entity()
+
+
+@pytest.fixture
+def net30(db):
+    from o2c.parties.models import PaymentTerm
+
+    term, _ = PaymentTerm.objects.get_or_create(
+        code="NET30", defaults={"name": "Net 30", "days": 30}
+    )
+    return term
+
+
+@pytest.fixture
+def make_customer(db):
+    from o2c.parties.models import Customer
+
+    counter = {"next": 1}
+
+    def make(entity, number=None, currency=None, **extra):
+        if number is None:
+            number = f"C{counter['next']:04d}"
+            counter["next"] += 1
+        return Customer.objects.create(
+            entity=entity,
+            number=number,
+            name=extra.pop("name", f"Customer {number}"),
+            currency=currency or entity.base_currency,
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def customer(entity, make_customer):
+    return make_customer(entity)
+
+
+@pytest.fixture
+def post(db):
+    """Post a document with short arguments: post(customer, "invoice", "INV-1", date, "100.00")."""
+    from o2c.ledger.services import post_document
+
+    def make(customer, kind, number, on, amount, **extra):
+        if isinstance(on, str):
+            on = dt.date.fromisoformat(on)
+        for key in ("due_date",):
+            if isinstance(extra.get(key), str):
+                extra[key] = dt.date.fromisoformat(extra[key])
+        return post_document(
+            customer=customer,
+            kind=kind,
+            number=number,
+            document_date=on,
+            amount=Decimal(amount),
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    from o2c.teams.models import Membership, Portfolio, Team
+
+    def make(username, *, entity=None, role=None, function="collections", customers=(), **extra):
+        user = django_user_model.objects.create_user(username=username, password=None, **extra)
+        if entity is not None and role is not None:
+            team, _ = Team.objects.get_or_create(
+                entity=entity, name=f"{function} team", defaults={"function": function}
+            )
+            Membership.objects.create(user=user, team=team, role=role)
+            if customers:
+                portfolio, _ = Portfolio.objects.get_or_create(team=team, name=f"{username} book")
+                portfolio.members.add(user)
+                portfolio.customers.add(*customers)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def chromium_path():
+    found = next((path for path in CHROMIUM_PATHS if shutil.which(path)), None)
+    if found is None:
+        if os.environ.get("O2C_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required (O2C_REQUIRE_BROWSER=1) but was not found.")
+        pytest.skip("Chromium is not installed; install Debian's chromium to run browser tests.")
+    return found
+
+
+@pytest.fixture
+def browser(chromium_path):
+    # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls
+    # from a thread with a running loop unless told that this test process is safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(live_server):
+    """Sign a person in through the real login form."""
+
+    def sign_in(page, username, password):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+
+    return sign_in

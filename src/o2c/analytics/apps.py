@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AnalyticsConfig(AppConfig):
+    name = "o2c.analytics"
+    label = "analytics"
+    verbose_name = "Analytics"
+    nav_items = [("Dashboard", "analytics:dashboard")]

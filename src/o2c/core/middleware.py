@@ -1,0 +1,28 @@
+"""Request middleware shared by every page."""
+
+from django.shortcuts import redirect
+from django.urls import reverse
+
+
+class PasswordChangeRequiredMiddleware:
+    """Send a person signed in with a one-time password to the password change page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and _must_change_password(user):
+            allowed = {
+                reverse("password_change"),
+                reverse("password_change_done"),
+                reverse("logout"),
+            }
+            if request.path not in allowed and not request.path.startswith("/static/"):
+                return redirect("password_change")
+        return self.get_response(request)
+
+
+def _must_change_password(user) -> bool:
+    user_settings = getattr(user, "o2c_settings", None)
+    return bool(user_settings and user_settings.must_change_password)

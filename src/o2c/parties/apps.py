@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PartiesConfig(AppConfig):
+    name = "o2c.parties"
+    label = "parties"
+    verbose_name = "Entities and customers"
+    nav_items = [("Customers", "parties:customer_list")]

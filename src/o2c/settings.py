@@ -1,0 +1,150 @@
+"""Django settings for o2c, read from the environment.
+
+Environment variables:
+- O2C_DATABASE_URL: database URL; default an SQLite file in the data folder.
+- O2C_DATA_DIR: folder for the embedded database and the generated secret key.
+- O2C_SECRET_KEY: Django secret key; default generated once and kept in the data folder.
+- O2C_DEBUG: "1" turns on Django's debug pages (never in production).
+- O2C_ALLOWED_HOSTS: comma-separated host names; default localhost only.
+- O2C_BROKER_URL: Celery broker (e.g. redis://127.0.0.1:6379/0). Without it, tasks run
+  in the calling process, so the embedded set-up needs no broker.
+- O2C_EMAIL_HOST, O2C_EMAIL_PORT, O2C_DEFAULT_FROM_EMAIL: outgoing SMTP.
+- O2C_LOG_LEVEL: level of the o2c loggers; default INFO.
+"""
+
+import os
+
+import dj_database_url
+
+from o2c import paths
+
+SECRET_KEY = paths.secret_key()
+DEBUG = os.environ.get("O2C_DEBUG") == "1"
+ALLOWED_HOSTS = [
+    host.strip()
+    for host in os.environ.get("O2C_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+    if host.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "o2c.core",
+    "o2c.parties",
+    "o2c.fx",
+    "o2c.ledger",
+    "o2c.teams",
+    "o2c.disputes",
+    "o2c.imports",
+    "o2c.analytics",
+    "o2c.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "o2c.core.middleware.PasswordChangeRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "o2c.urls"
+WSGI_APPLICATION = "o2c.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "o2c.core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("O2C_DATABASE_URL") or f"sqlite:///{paths.data_dir() / 'o2c.sqlite3'}",
+        conn_max_age=0,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while an import writes; the busy timeout makes a
+    # writer wait for the lock instead of failing at once.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("O2C_TEST_SQLITE_NAME")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "analytics:dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch"), ("es", "Español")]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = paths.data_dir() / "static"
+MEDIA_ROOT = paths.data_dir() / "media"
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("O2C_EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = int(os.environ.get("O2C_EMAIL_PORT", "1025"))
+DEFAULT_FROM_EMAIL = os.environ.get("O2C_DEFAULT_FROM_EMAIL", "o2c@localhost")
+
+CELERY_BROKER_URL = os.environ.get("O2C_BROKER_URL") or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = not os.environ.get("O2C_BROKER_URL")
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict = {}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "line"},
+    },
+    "loggers": {
+        "o2c": {"handlers": ["console"], "level": os.environ.get("O2C_LOG_LEVEL", "INFO")},
+    },
+}
+
+NINJA_PAGINATION_PER_PAGE = 100
