@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 # The project's own shipped files (real sample data, demo inputs) sit beside `src/`.
@@ -32,8 +33,18 @@ def secret_key() -> str:
         return configured
     key_file = data_dir() / "secret_key"
     if not key_file.exists():
-        # Create the file readable by its owner only before writing the key into it.
-        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(50))
-    return key_file.read_text().strip()
+        # Create the file readable by its owner only, then write the key into it. When
+        # two processes start at once, the one that loses the race reads the winner's key.
+        try:
+            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(50))
+    for _ in range(50):
+        key = key_file.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{key_file} is empty; delete it so that a new key is generated.")

@@ -1,3 +1,12 @@
+"""URL configuration: sign-in, admin, the API, then each module's pages.
+
+A module publishes pages by defining `urlpatterns` (with `app_name`) in
+`o2c/<module>/urls.py` and naming its URL prefix in its AppConfig as `url_prefix`.
+"""
+
+from importlib.util import find_spec
+
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -15,6 +24,17 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/", include("o2c.api.urls")),
-    path("customers/", include("o2c.parties.urls")),
-    path("", include("o2c.analytics.urls")),
 ]
+
+# Longer prefixes first, so that the dashboard's "" prefix comes last.
+_modules = sorted(
+    (
+        config
+        for config in apps.get_app_configs()
+        if getattr(config, "url_prefix", None) is not None
+        and find_spec(f"{config.name}.urls") is not None
+    ),
+    key=lambda config: len(config.url_prefix),
+    reverse=True,
+)
+urlpatterns += [path(config.url_prefix, include(f"{config.name}.urls")) for config in _modules]

@@ -6,3 +6,5 @@ class AnalyticsConfig(AppConfig):
     label = "analytics"
     verbose_name = "Analytics"
     nav_items = [("Dashboard", "analytics:dashboard")]
+    url_prefix = ""
+    api_prefix = "/kpis/"

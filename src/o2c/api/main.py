@@ -1,7 +1,14 @@
-"""The REST API: one NinjaAPI, a router per module, errors as {code, message}."""
+"""The REST API: one NinjaAPI, a router per module, errors as {code, message}.
+
+A module publishes endpoints by defining `router` in `o2c/<module>/api.py` and naming
+its URL prefix in its AppConfig as `api_prefix` (e.g. "/customers/").
+"""
 
 import logging
+from importlib import import_module
+from importlib.util import find_spec
 
+from django.apps import apps
 from ninja import NinjaAPI
 
 from o2c.api.auth import API_AUTH
@@ -26,11 +33,12 @@ def o2c_error(request, error: O2CError):
 
 
 def _register_routers() -> None:
-    from o2c.analytics.api import router as analytics_router
-    from o2c.parties.api import router as parties_router
-
-    api.add_router("/customers/", parties_router, tags=["customers"])
-    api.add_router("/kpis/", analytics_router, tags=["kpis"])
+    for config in apps.get_app_configs():
+        prefix = getattr(config, "api_prefix", None)
+        if prefix is None or find_spec(f"{config.name}.api") is None:
+            continue
+        module = import_module(f"{config.name}.api")
+        api.add_router(prefix, module.router, tags=[config.label])
 
 
 _register_routers()

@@ -6,3 +6,5 @@ class PartiesConfig(AppConfig):
     label = "parties"
     verbose_name = "Entities and customers"
     nav_items = [("Customers", "parties:customer_list")]
+    url_prefix = "customers/"
+    api_prefix = "/customers/"
