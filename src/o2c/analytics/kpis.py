@@ -2,9 +2,9 @@
 
 All figures are "as of D": documents posted on or before D, less allocations dated on
 or before D, so a report for a past date ignores later receipts. Dates are calendar
-dates in the entity's time zone. Each function groups by currency; the report also
-converts to the entity's base currency, balances at the rate of their date and sales
-at the rate of each document's date (stored on the document when it was posted).
+dates in the entity's time zone. Each function groups by currency. The report also
+converts to the entity's base currency: balances at the rate of their date, and sales
+at the rate of each document's date, which was stored on the document at posting.
 
 Definitions (N = period in days, 90 unless stated):
 
@@ -80,7 +80,7 @@ SETTLED_KINDS = [DocumentKind.INVOICE, DocumentKind.DEBIT_NOTE]
 
 @dataclass(frozen=True)
 class Scope:
-    """Which documents a report covers: one entity, optionally some customers or a currency."""
+    """The documents a report covers: one entity, optionally some customers or a currency."""
 
     entity: LegalEntity
     customers: QuerySet | None = None

@@ -1,10 +1,10 @@
 """Generate a realistic receivables ledger for demos and scale tests.
 
-Payment behaviour is drawn from the real histories shipped in data/ar/: each generated
+Payment behaviour is drawn from the real histories shipped in data/ar/. Each generated
 customer copies the payment delays (settlement date − due date) of one real customer,
-picked at random from the IBM late-payment file or the school-fee file, so the mix of
-early, punctual, late and very late payers is the one seen in real data. Invoice
-amounts follow the IBM file's amounts, scaled per customer and per currency.
+picked at random from the IBM late-payment file or the school-fee file. The mix of
+early, punctual, late and very late payers is therefore the one seen in real data.
+Invoice amounts follow the IBM file's amounts, scaled per customer and per currency.
 
 The output is a CSV file and a TOML column mapping for the `generic` import profile.
 """

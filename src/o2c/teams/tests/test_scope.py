@@ -1,4 +1,4 @@
-"""Which customers each role sees."""
+"""Customer visibility for each role."""
 
 from o2c.teams.models import Role
 from o2c.teams.selectors import sees_whole_entity, visible_customers, visible_entities
