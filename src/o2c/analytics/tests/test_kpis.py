@@ -164,3 +164,26 @@ def test_customer_scope_limits_report(small_ledger, make_customer, post):
     report = kpi_report(small_ledger.entity, AS_OF, customers=[small_ledger.pk])
 
     assert report.currencies["EUR"].ar == D("2250.00")
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "instant", "bucket"),
+    [
+        ("America/Chicago", dt.datetime(2027, 4, 1, 1, 0, tzinfo=dt.UTC), "not_due"),
+        ("Asia/Tokyo", dt.datetime(2027, 3, 31, 23, 0, tzinfo=dt.UTC), "1_30"),
+    ],
+)
+def test_overdue_counted_on_entity_local_date(
+    make_entity, make_customer, post, monkeypatch, time_zone, instant, bucket
+):
+    # given an invoice due 2027-03-31 and "now" near midnight UTC
+    entity = make_entity("TZ", "USD", time_zone)
+    customer = make_customer(entity)
+    post(customer, "invoice", "INV-1", "2027-03-01", "100.00", due_date="2027-03-31")
+    monkeypatch.setattr("o2c.core.dates.timezone.now", lambda: instant)
+
+    # when the report runs for the entity's today
+    figures = kpi_report(entity, entity.today()).currencies["USD"]
+
+    # then the item is overdue only where the local date is already past the due date
+    assert figures.aging[bucket] == D("100.00")
