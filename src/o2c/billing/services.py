@@ -349,7 +349,7 @@ def post_invoice(invoice: Invoice, *, actor=None) -> Invoice:
     """Number the draft, post its ledger document with its RF reference, and freeze it."""
     with transaction.atomic():
         invoice = (
-            Invoice.objects.select_for_update()
+            Invoice.objects.select_for_update(of=("self",))
             .select_related("entity", "customer", "payment_term")
             .get(pk=invoice.pk)
         )
@@ -481,7 +481,7 @@ def issue_credit_note(
         raise BillingError("lines_and_amount", "Credit either by lines or by an amount, not both.")
     with transaction.atomic():
         invoice = (
-            Invoice.objects.select_for_update()
+            Invoice.objects.select_for_update(of=("self",))
             .select_related("entity", "customer", "document")
             .get(pk=invoice.pk)
         )
