@@ -587,6 +587,8 @@ def _what_is_left(invoice: Invoice) -> _Left:
     for credit in posted:
         payable -= credit.payable_amount
         rounding -= credit.rounding_amount
+    # Amounts read back from the database carry four decimals; show them as the currency.
+    payable = money.round_amount(payable, invoice.currency)
     return _Left(quantity, net, taxes, payable, rounding)
 
 
