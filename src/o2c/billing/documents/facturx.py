@@ -68,8 +68,11 @@ def render_xml(document) -> bytes:
     _party(_ram(agreement, "SellerTradeParty"), document.entity, seller=True)
     _party(_ram(agreement, "BuyerTradeParty"), document.customer, seller=False)
     if invoice.order_reference:
-        _ram(_ram(agreement, "BuyerOrderReferencedDocument"), "IssuerAssignedID",
-             invoice.order_reference)
+        _ram(
+            _ram(agreement, "BuyerOrderReferencedDocument"),
+            "IssuerAssignedID",
+            invoice.order_reference,
+        )
     _ram(transaction, "ApplicableHeaderTradeDelivery")
     _settlement(transaction, document, invoice, credit, lines)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
@@ -83,10 +86,17 @@ def _line(transaction, line, currency: str) -> None:
         _ram(product, "SellerAssignedID", line.product_code)
     _ram(product, "Name", line.description[:200])
     agreement = _ram(item, "SpecifiedLineTradeAgreement")
-    _ram(_ram(agreement, "NetPriceProductTradePrice"), "ChargeAmount",
-         common.price_text(line.unit_price, currency))
-    _ram(_ram(item, "SpecifiedLineTradeDelivery"), "BilledQuantity",
-         common.number_text(line.quantity), unitCode=line.unit)
+    _ram(
+        _ram(agreement, "NetPriceProductTradePrice"),
+        "ChargeAmount",
+        common.price_text(line.unit_price, currency),
+    )
+    _ram(
+        _ram(item, "SpecifiedLineTradeDelivery"),
+        "BilledQuantity",
+        common.number_text(line.quantity),
+        unitCode=line.unit,
+    )
     settlement = _ram(item, "SpecifiedLineTradeSettlement")
     tax = _ram(settlement, "ApplicableTradeTax")
     _ram(tax, "TypeCode", "VAT")
@@ -101,8 +111,11 @@ def _line(transaction, line, currency: str) -> None:
         _ram(allowance, "BasisAmount", common.amount_text(base, currency))
         _ram(allowance, "ActualAmount", common.amount_text(base - line.net_amount, currency))
         _ram(allowance, "ReasonCode", "95")
-    _ram(_ram(settlement, "SpecifiedTradeSettlementLineMonetarySummation"), "LineTotalAmount",
-         common.amount_text(line.net_amount, currency))
+    _ram(
+        _ram(settlement, "SpecifiedTradeSettlementLineMonetarySummation"),
+        "LineTotalAmount",
+        common.amount_text(line.net_amount, currency),
+    )
 
 
 def _party(node, party, *, seller: bool) -> None:
@@ -141,8 +154,11 @@ def _settlement(transaction, document, invoice, credit: bool, lines) -> None:
     if not credit and entity.iban:
         means = _ram(settlement, "SpecifiedTradeSettlementPaymentMeans")
         _ram(means, "TypeCode", "58")
-        _ram(_ram(means, "PayeePartyCreditorFinancialAccount"), "IBANID",
-             entity.iban.replace(" ", ""))
+        _ram(
+            _ram(means, "PayeePartyCreditorFinancialAccount"),
+            "IBANID",
+            entity.iban.replace(" ", ""),
+        )
     for group in common.tax_groups(document, lines):
         tax = _ram(settlement, "ApplicableTradeTax")
         _ram(tax, "CalculatedAmount", common.amount_text(group.tax_amount, currency))
@@ -163,16 +179,27 @@ def _settlement(transaction, document, invoice, credit: bool, lines) -> None:
     totals = _ram(settlement, "SpecifiedTradeSettlementHeaderMonetarySummation")
     _ram(totals, "LineTotalAmount", common.amount_text(document.net_amount, currency))
     _ram(totals, "TaxBasisTotalAmount", common.amount_text(document.net_amount, currency))
-    _ram(totals, "TaxTotalAmount", common.amount_text(document.tax_amount, currency),
-         currencyID=currency)
+    _ram(
+        totals,
+        "TaxTotalAmount",
+        common.amount_text(document.tax_amount, currency),
+        currencyID=currency,
+    )
     if foreign:
         base_tax = money.round_amount(document.tax_amount * document.fx_rate, base_currency)
-        _ram(totals, "TaxTotalAmount", common.amount_text(base_tax, base_currency),
-             currencyID=base_currency)
+        _ram(
+            totals,
+            "TaxTotalAmount",
+            common.amount_text(base_tax, base_currency),
+            currencyID=base_currency,
+        )
     if document.rounding_amount:
         _ram(totals, "RoundingAmount", common.amount_text(document.rounding_amount, currency))
-    _ram(totals, "GrandTotalAmount",
-         common.amount_text(document.net_amount + document.tax_amount, currency))
+    _ram(
+        totals,
+        "GrandTotalAmount",
+        common.amount_text(document.net_amount + document.tax_amount, currency),
+    )
     _ram(totals, "DuePayableAmount", common.amount_text(document.payable_amount, currency))
     if credit:
         reference = _ram(settlement, "InvoiceReferencedDocument")

@@ -58,7 +58,8 @@ def context(document) -> dict:
     taxes = [
         {
             "label": words["tax_on"].format(
-                name=tax.tax_name, rate=fmt.percent(tax.rate_percent),
+                name=tax.tax_name,
+                rate=fmt.percent(tax.rate_percent),
                 base=fmt.money(tax.taxable_amount),
             ),
             "amount": fmt.money(tax.tax_amount),
@@ -67,19 +68,25 @@ def context(document) -> dict:
     ]
     notes = mention_texts(document.legal_mentions, document.language)
     if not credit and entity.iban and invoice.creditor_reference:
-        notes.append(words["pay_by_transfer"].format(
-            iban=entity.iban, reference=invoice.creditor_reference))
+        notes.append(
+            words["pay_by_transfer"].format(iban=entity.iban, reference=invoice.creditor_reference)
+        )
     early = None if credit else early_payment_amount(invoice)
     if early is not None:
-        notes.append(words["early_payment"].format(amount=fmt.money(early[0]),
-                                                   date=fmt.date(early[1])))
+        notes.append(
+            words["early_payment"].format(amount=fmt.money(early[0]), date=fmt.date(early[1]))
+        )
     base = entity.base_currency
     if document.currency != base and document.fx_rate is not None:
-        notes.append(words["fx_note"].format(
-            rate=fmt.number(document.fx_rate), base=base, currency=document.currency,
-            date=fmt.date(document.fx_rate_on),
-            tax=fmt.money(document.tax_amount * document.fx_rate, base),
-        ))
+        notes.append(
+            words["fx_note"].format(
+                rate=fmt.number(document.fx_rate),
+                base=base,
+                currency=document.currency,
+                date=fmt.date(document.fx_rate_on),
+                tax=fmt.money(document.tax_amount * document.fx_rate, base),
+            )
+        )
     return {
         "words": words,
         "lang": language_of(document.language),

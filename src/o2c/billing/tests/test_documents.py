@@ -75,8 +75,13 @@ def test_pdf_language_follows_customer(buyer_de, invoice_for, language, words):
 
 
 def test_pdf_in_yen_shows_no_decimals(make_entity, make_customer, invoice_for):
-    entity = make_entity(code="JP1", base_currency="JPY", time_zone="Asia/Tokyo", country="JP",
-                         tax_rounding_mode="down")
+    entity = make_entity(
+        code="JP1",
+        base_currency="JPY",
+        time_zone="Asia/Tokyo",
+        country="JP",
+        tax_rounding_mode="down",
+    )
     customer = make_customer(entity, country="JP", language="en")
     invoice = invoice_for(customer, [line("Item A", "1", "2345")], post=True)
 
@@ -110,8 +115,9 @@ def test_facturx_rules_catch_wrong_total(posted_fr):
 
 def test_facturx_of_credit_note_and_reverse_charge(buyer_de, invoice_for):
     invoice = invoice_for(buyer_de, [line("Consulting", "7.5", "120", unit="HUR")], post=True)
-    credit = issue_credit_note(invoice, reason="Two hours not worked", lines={1: D("2")},
-                               credit_date=dt.date(2025, 3, 10))
+    credit = issue_credit_note(
+        invoice, reason="Two hours not worked", lines={1: D("2")}, credit_date=dt.date(2025, 3, 10)
+    )
 
     for document in (invoice, credit):
         _, xml = get_xml_from_pdf(render_facturx(document), check_xsd=False)
@@ -149,10 +155,12 @@ def smtp_server(settings):
 
 def test_send_invoice_delivers_pdf_and_ubl_over_smtp(posted_fr, smtp_server):
     customer = posted_fr.customer
-    Contact.objects.create(customer=customer, name="Compta", email="compta@martin.example",
-                           role="billing")
-    Contact.objects.create(customer=customer, name="Relances", email="relances@martin.example",
-                           role="collections")
+    Contact.objects.create(
+        customer=customer, name="Compta", email="compta@martin.example", role="billing"
+    )
+    Contact.objects.create(
+        customer=customer, name="Relances", email="relances@martin.example", role="collections"
+    )
 
     send_invoice(posted_fr)
 
