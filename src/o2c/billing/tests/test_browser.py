@@ -16,8 +16,13 @@ def test_open_invoice_from_customer_page_and_download_pdf(
     # given a posted invoice and a collector who looks after its customer
     invoice = invoice_for(buyer_fr, [line("Lampe", "2", "50.00")], post=True)
     password = secrets.token_urlsafe(16)
-    person = make_user("camille", entity=buyer_fr.entity, role="member",
-                       function="collections", customers=[buyer_fr])
+    person = make_user(
+        "camille",
+        entity=buyer_fr.entity,
+        role="member",
+        function="collections",
+        customers=[buyer_fr],
+    )
     person.set_password(password)
     person.save()
 
