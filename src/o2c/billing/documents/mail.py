@@ -29,9 +29,9 @@ BODY = {
 def send(document, *, actor=None) -> None:
     """E-mail the PDF and the UBL XML to every billing contact with an address.
 
-    The message goes through Django's configured backend (SMTP by default, host and
-    port from O2C_EMAIL_HOST and O2C_EMAIL_PORT); a failure to deliver raises, and the
-    customer's timeline records only messages that were sent.
+    The message goes through Django's configured backend: SMTP by default, with host
+    and port from O2C_EMAIL_HOST and O2C_EMAIL_PORT. A failure to deliver raises, so
+    the customer's timeline records only messages that were sent.
     """
     common.require_posted(document)
     customer = document.customer
