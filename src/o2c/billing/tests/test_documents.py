@@ -185,3 +185,25 @@ def test_send_without_billing_contact_is_rejected(posted_fr, smtp_server):
 
     assert raised.value.code == "no_billing_contact"
     assert smtp_server.messages == []
+
+
+def test_document_file_is_kept_as_first_rendered(posted_fr, monkeypatch):
+    from o2c.billing import services
+    from o2c.billing.models import DocumentFile
+
+    first = services.document_file(posted_fr, "pdf")
+    monkeypatch.setattr(services, "render_pdf", lambda document: b"%PDF-changed template")
+
+    again = services.document_file(posted_fr, "pdf")
+
+    assert again == first
+    assert DocumentFile.objects.filter(invoice=posted_fr, kind="pdf").count() == 1
+
+
+def test_document_file_of_draft_is_rejected(buyer_fr, invoice_for):
+    from o2c.billing.services import document_file
+
+    with pytest.raises(BillingError) as raised:
+        document_file(invoice_for(buyer_fr, [line()]), "pdf")
+
+    assert raised.value.code == "not_posted"
