@@ -4,11 +4,9 @@ import datetime as dt
 import email
 import email.policy
 import io
-import socket
 from decimal import Decimal
 
 import pytest
-from aiosmtpd.controller import Controller
 from facturx import get_xml_from_pdf, xml_check_xsd
 from lxml import etree
 from pypdf import PdfReader
@@ -123,34 +121,6 @@ def test_facturx_of_credit_note_and_reverse_charge(buyer_de, invoice_for):
         _, xml = get_xml_from_pdf(render_facturx(document), check_xsd=False)
         assert xml_check_xsd(xml, flavor="factur-x", level="en16931") is True
         assert [f for f in facturx_rule_failures(xml) if f.is_error] == []
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server(settings):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    try:
-        yield inbox
-    finally:
-        controller.stop()
 
 
 def test_send_invoice_delivers_pdf_and_ubl_over_smtp(posted_fr, smtp_server):
