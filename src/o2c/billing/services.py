@@ -1,9 +1,9 @@
 """Business verbs of billing: draft an invoice, post it, credit it, render and send it.
 
 An invoice is drafted with its lines and taxes computed at once (see `o2c.billing.tax`
-for the rules and the rounding). Posting assigns the next number of the entity's series
-in the same transaction as the ledger document, so a failed posting gives its number
-back; afterwards the invoice is frozen and only a credit note corrects it.
+for the rules and the rounding). Posting takes the next number of the entity's series in
+the same transaction as the ledger document, so a failed posting gives its number back.
+After posting the invoice is frozen, and only a credit note corrects it.
 """
 
 import datetime as dt
