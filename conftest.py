@@ -10,6 +10,29 @@ import pytest
 CHROMIUM_PATHS = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Restore rows that migrations seed, for tests that use the database.
+
+    A transactional test (browser tests) empties every table when it ends, including
+    seeded reference data such as tax rules. Each app that seeds data offers
+    `restore_reference_data()` on its AppConfig, which reloads it when missing.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        restore = getattr(config, "restore_reference_data", None)
+        if restore is not None:
+            restore()
+
+
 @pytest.fixture
 def make_entity(db):
     from o2c.parties.models import LegalEntity

@@ -12,21 +12,6 @@ from o2c.billing.services import InvoiceLineInput, create_invoice, post_invoice
 D = Decimal
 
 
-@pytest.fixture(autouse=True)
-def tax_rules(request):
-    """Make sure the seeded tax rules exist: a transactional test elsewhere may flush them."""
-    if "django_db" not in {marker.name for marker in request.node.iter_markers()}:
-        return
-    request.getfixturevalue(
-        "db" if "transactional_db" not in request.fixturenames else "transactional_db"
-    )
-    from o2c.billing.models import TaxRule
-    from o2c.billing.rules import load_rules
-
-    if not TaxRule.objects.exists():
-        load_rules()
-
-
 @pytest.fixture
 def seller_fr(make_entity):
     return make_entity(

@@ -9,7 +9,7 @@ from o2c.billing.tests.conftest import line
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_open_invoice_from_customer_page_and_download_pdf(
     page, live_server, login, buyer_fr, invoice_for, make_user
 ):

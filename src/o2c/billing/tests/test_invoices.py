@@ -183,7 +183,7 @@ def test_timeline_records_draft_and_posting(buyer_fr, invoice_for):
     assert sorted(kinds) == ["invoice_drafted", "posted"]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_postings_get_distinct_gapless_numbers(buyer_fr, invoice_for):
     # given eight drafts posted from eight threads at once
     if connection.vendor == "sqlite":
