@@ -35,6 +35,7 @@ from o2c.disputes.models import Dispute
 from o2c.ledger.models import Allocation, Document, DocumentKind, Side
 from o2c.ledger.selectors import MONEY_FIELD, ZERO_MONEY, allocated_subquery, with_open_amount
 from o2c.parties.selectors import customers_for
+from o2c.teams.models import Role, TeamFunction
 from o2c.teams.selectors import led_entities, visible_entities
 
 DUNNABLE_KINDS = [DocumentKind.INVOICE, DocumentKind.DEBIT_NOTE, DocumentKind.CHARGE]
@@ -182,8 +183,8 @@ def no_history() -> dict:
 
 
 def runs_for(user) -> QuerySet:
-    """Return the dunning runs of the entities the person leads."""
-    return DunningRun.objects.filter(entity__in=led_entities(user)).select_related(
+    """Return the dunning runs of the entities whose dunning the person runs."""
+    return DunningRun.objects.filter(entity__in=dunning_entities(user)).select_related(
         "entity", "created_by"
     )
 
@@ -196,8 +197,20 @@ def run_for(user, run_id: int) -> DunningRun:
 
 
 def dunning_entities(user) -> QuerySet:
-    """Return the entities whose dunning runs the person may preview and execute."""
-    return led_entities(user).order_by("code")
+    """Return the entities whose dunning the person may preview and execute.
+
+    Leaders of an entity and leads of one of its collections teams run its dunning.
+    """
+    from o2c.parties.models import LegalEntity
+
+    leads = LegalEntity.objects.filter(
+        teams__function=TeamFunction.COLLECTIONS,
+        teams__memberships__user=user,
+        teams__memberships__role=Role.LEAD,
+    )
+    return LegalEntity.objects.filter(
+        Q(pk__in=led_entities(user).values("pk")) | Q(pk__in=leads.values("pk"))
+    ).order_by("code")
 
 
 def notices_for(user) -> QuerySet:
