@@ -56,6 +56,13 @@ def item_lines(items, currency: str, language: str) -> list[dict]:
     ]
 
 
+def template_overrides(entity) -> dict[tuple[str, str], ReminderTemplate]:
+    return {
+        (template.tone, template.language): template
+        for template in ReminderTemplate.objects.filter(entity=entity)
+    }
+
+
 def render_reminder(
     *,
     entity,
@@ -70,8 +77,13 @@ def render_reminder(
     interest: Decimal,
     behaviour: str,
     as_of: dt.date,
+    overrides: dict | None = None,
 ) -> tuple[str, str]:
-    """Return (subject, body) of a reminder."""
+    """Return (subject, body) of a reminder.
+
+    `overrides` maps (tone, language) to the entity's templates, when the caller has
+    loaded them once for many reminders; otherwise they are looked up here.
+    """
     lines = item_lines(items, currency, language)
     context = {
         "tone": tone,
@@ -87,7 +99,9 @@ def render_reminder(
         "pay_reference": lines[0]["reference"] if lines else "",
         "as_of": as_of.isoformat(),
     }
-    override = ReminderTemplate.objects.filter(entity=entity, tone=tone, language=language).first()
+    if overrides is None:
+        overrides = template_overrides(entity)
+    override = overrides.get((tone, language))
     if override is not None:
         engine = Engine.get_default()
         subject = engine.from_string(override.subject).render(Context(context, autoescape=False))

@@ -48,7 +48,7 @@ from o2c.collections.models import (
     StepAction,
     StepChannel,
 )
-from o2c.collections.reminders import reminder_language, render_reminder
+from o2c.collections.reminders import reminder_language, render_reminder, template_overrides
 from o2c.collections.selectors import behaviour_by_customer, dunning_candidates, no_history
 from o2c.core import money
 from o2c.fx.errors import RateError
@@ -212,6 +212,7 @@ def plan_dunning(entity, as_of: dt.date) -> DunningPlan:
         contacts[contact.customer_id].append(contact)
     behaviour = behaviour_by_customer(entity, {key[0] for key in groups}, as_of)
     rates = RateTable({entity.base_currency} | {key[1] for key in groups})
+    overrides = template_overrides(entity)
 
     for (customer_id, currency, _kind), items in groups.items():
         customer = customers[customer_id]
@@ -258,7 +259,7 @@ def plan_dunning(entity, as_of: dt.date) -> DunningPlan:
                 plan.skipped.append(_skip(item.document, "below_minimum"))
             continue
         if channel in (StepChannel.EMAIL, StepChannel.LETTER):
-            _render(notice, entity, as_of)
+            _render(notice, entity, as_of, overrides)
         plan.notices.append(notice)
     plan.notices.sort(key=lambda notice: (notice.customer.number, notice.currency, notice.channel))
     return plan
@@ -301,7 +302,7 @@ def _fee_in(fee: Decimal, base: str, currency: str, on: dt.date, rates: RateTabl
         return ZERO
 
 
-def _render(notice: PlannedNotice, entity, as_of: dt.date) -> None:
+def _render(notice: PlannedNotice, entity, as_of: dt.date, overrides: dict) -> None:
     lines = [
         {
             "number": item.document.number,
@@ -326,6 +327,7 @@ def _render(notice: PlannedNotice, entity, as_of: dt.date) -> None:
         interest=notice.interest,
         behaviour=notice.behaviour["class"],
         as_of=as_of,
+        overrides=overrides,
     )
 
 
