@@ -27,6 +27,7 @@ from django.utils import timezone
 from o2c.collections.models import CollectionActivity, DunningNotice, PromiseStatus, PromiseToPay
 from o2c.collections.scoring import CustomerFacts, loss_model
 from o2c.collections.selectors import behaviour_by_customer, disputed_subquery
+from o2c.core import money
 from o2c.fx.errors import RateError
 from o2c.fx.services import RateTable
 from o2c.ledger.models import Document, Side
@@ -122,7 +123,9 @@ def build_worklist(user, entity, as_of: dt.date | None = None) -> Worklist:
     overdue: dict[int, dict[str, Decimal]] = defaultdict(dict)
     oldest: dict[int, dt.date] = {}
     for row in rows:
-        undisputed = row["open_total"] - (row["disputed_total"] or ZERO)
+        undisputed = money.round_amount(
+            row["open_total"] - (row["disputed_total"] or ZERO), row["currency"]
+        )
         if undisputed <= ZERO:
             continue
         overdue[row["customer_id"]][row["currency"]] = undisputed
