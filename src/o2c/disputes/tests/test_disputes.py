@@ -148,9 +148,7 @@ def test_write_off_above_threshold_needs_second_person(desk, customer, entity):
     assert open_amount(desk["invoices"][0]) == D("700.00")
 
 
-def test_reject_tells_customer_why(
-    desk, customer, settings, django_capture_on_commit_callbacks
-):
+def test_reject_tells_customer_why(desk, customer, settings, django_capture_on_commit_callbacks):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     customer.contacts.create(
         name="AP desk", email=f"ap-{customer.number.lower()}@example.test", role="collections"

@@ -1,0 +1,65 @@
+"""The scheduled escalation task through a real Redis broker and a real worker."""
+
+import datetime as dt
+import time
+import uuid
+
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+
+from o2c.celery import app
+from o2c.teams.models import SlaPolicy, Team, WorkItem, WorkKind
+from o2c.teams.services import create_work_item
+from o2c.teams.tasks import escalate_breached_work_task
+
+BROKER_URL = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture
+def redis_broker():
+    try:
+        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    queue = f"o2c-test-{uuid.uuid4().hex}"
+    saved = {
+        key: app.conf[key]
+        for key in ("broker_url", "task_always_eager", "task_default_queue", "result_backend")
+    }
+    app.conf.update(
+        broker_url=BROKER_URL,
+        task_always_eager=False,
+        task_default_queue=queue,
+        result_backend=None,
+    )
+    app._pool = None
+    yield queue
+    app.conf.update(saved)
+    app._pool = None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_escalation_runs_on_redis_worker(redis_broker, entity, customer, make_user):
+    # given an item whose one-hour SLA ended two hours ago
+    make_user("lena", entity=entity, role="lead")
+    team = Team.objects.get(entity=entity, function="collections")
+    SlaPolicy.objects.create(team=team, kind=WorkKind.COLLECTION_CALL, resolution_hours=1)
+    item = create_work_item(
+        kind=WorkKind.COLLECTION_CALL, title="Call", team=team, customer=customer
+    )
+    WorkItem.objects.filter(pk=item.pk).update(due_at=item.due_at - dt.timedelta(hours=3))
+
+    # when the task is sent to the broker and a worker picks it up
+    with start_worker(app, pool="solo", perform_ping_check=False, queues=[redis_broker]):
+        escalate_breached_work_task.apply_async(queue=redis_broker)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            item.refresh_from_db()
+            if item.escalation_level:
+                break
+            time.sleep(0.2)
+
+    # then the worker escalated it
+    assert item.escalation_level == 1
+    assert item.priority == 1
