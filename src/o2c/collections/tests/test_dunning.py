@@ -145,7 +145,7 @@ def test_step_never_repeats_even_when_forced(entity, customer, post, make_strate
     make_strategy(entity, steps=LEVEL_2)
     contact(customer)
     post(customer, "invoice", "INV-1", "2025-01-01", "100.00", due_date="2025-01-31")
-    run = run_dunning(entity, dt.date(2025, 2, 10))
+    run_dunning(entity, dt.date(2025, 2, 10))
     item = DunningNoticeItem.objects.get()
 
     with pytest.raises(IntegrityError), transaction.atomic():

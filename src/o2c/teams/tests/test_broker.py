@@ -33,10 +33,17 @@ def redis_broker():
         task_default_queue=queue,
         result_backend=None,
     )
-    app._pool = None
+    _forget_connections()
     yield queue
     app.conf.update(saved)
+    _forget_connections()
+
+
+def _forget_connections() -> None:
+    # Celery caches its connection and producer pools on first use; earlier tests may
+    # have made them for the in-memory transport.
     app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.mark.django_db(transaction=True)
