@@ -206,7 +206,7 @@ def can_work_on(user, dispute: Dispute) -> bool:
 
 def _check_open(dispute: Dispute, actor) -> Dispute:
     dispute = (
-        Dispute.objects.select_for_update()
+        Dispute.objects.select_for_update(of=("self",))
         .select_related("entity", "invoice", "team")
         .get(pk=dispute.pk)
     )
@@ -376,7 +376,7 @@ def request_write_off(dispute: Dispute, *, actor, reason: str, amount=None) -> W
 def decide_write_off(request: WriteOffRequest, *, approver, approve: bool, note: str = ""):
     """Approve (and post) or decline a write-off; the requester cannot decide their own."""
     request = (
-        WriteOffRequest.objects.select_for_update()
+        WriteOffRequest.objects.select_for_update(of=("self",))
         .select_related("dispute__entity", "dispute__team", "dispute__invoice")
         .get(pk=request.pk)
     )

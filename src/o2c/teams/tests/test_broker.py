@@ -7,6 +7,8 @@ import uuid
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.db import connections
 
 from o2c.celery import app
 from o2c.teams.models import SlaPolicy, Team, WorkItem, WorkKind
@@ -39,6 +41,12 @@ def redis_broker():
     _forget_connections()
 
 
+def _close_worker_connections(**kwargs) -> None:
+    # The worker thread opens its own database connection; closing it lets the test
+    # database be dropped at the end of the session.
+    connections.close_all()
+
+
 def _forget_connections() -> None:
     # Celery caches its connection and producer pools on first use; earlier tests may
     # have made them for the in-memory transport.
@@ -58,6 +66,7 @@ def test_escalation_runs_on_redis_worker(redis_broker, entity, customer, make_us
     WorkItem.objects.filter(pk=item.pk).update(due_at=item.due_at - dt.timedelta(hours=3))
 
     # when the task is sent to the broker and a worker picks it up
+    task_postrun.connect(_close_worker_connections)
     with start_worker(app, pool="solo", perform_ping_check=False, queues=[redis_broker]):
         escalate_breached_work_task.apply_async(queue=redis_broker)
         deadline = time.monotonic() + 30
@@ -66,6 +75,8 @@ def test_escalation_runs_on_redis_worker(redis_broker, entity, customer, make_us
             if item.escalation_level:
                 break
             time.sleep(0.2)
+
+    task_postrun.disconnect(_close_worker_connections)
 
     # then the worker escalated it
     assert item.escalation_level == 1
