@@ -10,6 +10,26 @@ import pytest
 CHROMIUM_PATHS = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_postgres_sessions(django_db_setup, django_db_blocker):
+    """End leftover sessions on the PostgreSQL test database so it can be dropped.
+
+    Test code that runs while Playwright's synchronous API is active gets its own Django
+    connection (a different context), which the normal teardown never closes.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    connection.close()
+
+
 @pytest.fixture(autouse=True)
 def _reference_data(request):
     """Restore rows that migrations seed, for tests that use the database.
