@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -116,6 +117,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = paths.data_dir() / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# WhiteNoise serves static files from the installed apps directly, so `o2c runserver`
+# and a production server show the same pages without a separate web server.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = paths.data_dir() / "media"
 
 SESSION_COOKIE_HTTPONLY = True

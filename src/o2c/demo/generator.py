@@ -87,6 +87,9 @@ COUNTRY_OF_LANGUAGE = {"de": "DE", "en": "GB", "fr": "FR", "es": "ES", "ja": "JP
 # Share of each entity's customers billed in a foreign currency, and the payment terms
 # used, with their weights.
 FOREIGN_CUSTOMER_SHARE = 0.1
+# Share of customers who behave like a school-fee payer rather than an IBM customer. The
+# school file has many more customers, so picking uniformly would make it dominate.
+SCHOOL_BEHAVIOUR_SHARE = 0.3
 TERMS = [("NET30", 0.6), ("NET45", 0.1), ("NET60", 0.1), ("2-10-NET30", 0.1), ("EOM30", 0.1)]
 TERM_DAYS = {"NET30": 30, "NET45": 45, "NET60": 60, "2-10-NET30": 30}
 PARTIAL_PAYMENT_SHARE = 0.04
@@ -161,6 +164,7 @@ class Behaviour:
     delays: list[int | None]
     disputed_share: float
     paperless: bool
+    source: str = "ibm"
 
 
 def load_behaviours() -> list[Behaviour]:
@@ -196,7 +200,9 @@ def load_behaviours() -> list[Behaviour]:
             )
     for delays in by_student.values():
         if len(delays) >= 5:
-            behaviours.append(Behaviour(delays=delays, disputed_share=0.0, paperless=True))
+            behaviours.append(
+                Behaviour(delays=delays, disputed_share=0.0, paperless=True, source="school")
+            )
     return behaviours
 
 
@@ -302,6 +308,10 @@ class _Customer:
 def _customers(template: EntityTemplate, count: int, behaviours, randomness) -> list[_Customer]:
     customers = []
     foreign = FOREIGN_CURRENCIES.get(template.currency, [])
+    by_source = {
+        source: [behaviour for behaviour in behaviours if behaviour.source == source]
+        for source in ("ibm", "school")
+    }
     for index in range(1, count + 1):
         language = randomness.choice(template.languages)
         country = (
@@ -320,7 +330,9 @@ def _customers(template: EntityTemplate, count: int, behaviours, randomness) -> 
                 language=language,
                 segment=randomness.choice(SEGMENTS),
                 currency=currency,
-                behaviour=randomness.choice(behaviours),
+                behaviour=randomness.choice(
+                    by_source["school" if randomness.random() < SCHOOL_BEHAVIOUR_SHARE else "ibm"]
+                ),
                 size=randomness.lognormvariate(0, 0.8),
                 terms=randomness.choices([t for t, _ in TERMS], [w for _, w in TERMS])[0],
             )

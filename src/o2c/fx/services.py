@@ -224,7 +224,9 @@ class RateTable:
     ) -> Conversion:
         """Convert and round once to the target currency's minor unit."""
         if from_currency == to_currency:
-            return Conversion(amount, to_currency, ONE, None, "same currency")
+            return Conversion(
+                money.round_amount(amount, to_currency), to_currency, ONE, None, "same currency"
+            )
         from_per_euro, from_day, from_source = self._lookup(from_currency, on)
         to_per_euro, to_day, to_source = self._lookup(to_currency, on)
         # Multiply before dividing so no intermediate is rounded to a short inverse rate.
@@ -237,7 +239,9 @@ class RateTable:
 def convert(amount: Decimal, from_currency: str, to_currency: str, on: dt.date) -> Conversion:
     """Convert one amount; for many amounts, build one `RateTable` and reuse it."""
     if from_currency == to_currency:
-        return Conversion(amount, to_currency, ONE, None, "same currency")
+        return Conversion(
+            money.round_amount(amount, to_currency), to_currency, ONE, None, "same currency"
+        )
     return RateTable({from_currency, to_currency} - {EURO}).convert(
         amount, from_currency, to_currency, on
     )
