@@ -57,11 +57,11 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Least, TruncMonth
+from django.db.models.functions import Coalesce, Least
 
 from o2c.core import money
 from o2c.core.dates import add_months, end_of_month, month_start
-from o2c.core.db import DaysBetween
+from o2c.core.db import DaysBetween, MonthStart
 from o2c.disputes.models import Dispute
 from o2c.fx.errors import RateError
 from o2c.fx.services import MAX_RATE_AGE_DAYS, RateTable
@@ -254,7 +254,7 @@ def monthly_credit_sales(
     )
     for sign, queryset in ((1, debits), (-1, credits)):
         rows = (
-            queryset.annotate(month=TruncMonth("document_date", output_field=DateField()))
+            queryset.annotate(month=MonthStart("document_date"))
             .values("currency", "month")
             .annotate(amount=Sum("amount"), amount_base=Sum("amount_base"))
             .order_by()

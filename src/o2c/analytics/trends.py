@@ -10,8 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import DateField, F, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import F, Sum
 
 from o2c.analytics.kpis import (
     COUNT_BACK_MAX_MONTHS,
@@ -21,6 +20,7 @@ from o2c.analytics.kpis import (
     monthly_credit_sales,
 )
 from o2c.core.dates import add_months, end_of_month, month_start
+from o2c.core.db import MonthStart
 from o2c.fx.services import RateTable
 from o2c.ledger.models import Side
 
@@ -45,7 +45,7 @@ def trend_points(as_of: dt.date, months: int) -> list[dt.date]:
 
 def _monthly_sums(queryset, date_field: str, amount_field: str, currency_path: str):
     rows = (
-        queryset.annotate(month=TruncMonth(date_field, output_field=DateField()))
+        queryset.annotate(month=MonthStart(date_field))
         .values("month", code=F(currency_path))
         .annotate(total=Sum(amount_field))
         .order_by()

@@ -1,6 +1,6 @@
 """Database expressions that SQLite and PostgreSQL spell differently."""
 
-from django.db.models import Func, IntegerField
+from django.db.models import DateField, Func, IntegerField
 
 
 class DaysBetween(Func):
@@ -49,3 +49,21 @@ def insert_rows(model, rows: list[dict], *, batch_size: int = 5000) -> int:
             ]
             cursor.executemany(sql, params)
     return len(rows)
+
+
+class MonthStart(Func):
+    """The first day of a date's month, computed by the database itself.
+
+    Django's TruncMonth calls a Python function for every row on SQLite; SQLite's own
+    strftime is several times faster on the large GROUP BYs of the reports.
+    """
+
+    output_field = DateField()
+    arity = 1
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (expression,) = self.source_expressions
+        sql, params = compiler.compile(expression)
+        if connection.vendor == "sqlite":
+            return f"strftime('%%Y-%%m-01', {sql})", params
+        return f"CAST(date_trunc('month', {sql}) AS date)", params

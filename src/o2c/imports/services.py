@@ -182,7 +182,8 @@ class _Loader:
         currencies = {row.currency for row in rows} | {
             entity.base_currency for entity in self.entities.values()
         }
-        self.rates = RateTable(currencies)
+        first_day = min((row.invoice_date for row in rows), default=None)
+        self.rates = RateTable(currencies, since=first_day)
         seen: dict[tuple[str, str], int] = {}
         good = []
         for row in rows:
