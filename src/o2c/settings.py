@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "o2c.disputes",
     "o2c.imports",
     "o2c.analytics",
+    "o2c.orders",
+    "o2c.credit",
     "o2c.demo",
 ]
 
