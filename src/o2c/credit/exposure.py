@@ -142,9 +142,7 @@ def compute_exposure(
             }
         return conversion.amount
 
-    result.receivables = sum(
-        (convert(amount, code) for code, amount in receivables.items()), ZERO
-    )
+    result.receivables = sum((convert(amount, code) for code, amount in receivables.items()), ZERO)
     result.released_orders = sum((convert(amount, code) for code, amount in orders.items()), ZERO)
     if order is not None and order_value:
         result.order = convert(order_value, order.currency)

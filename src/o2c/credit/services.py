@@ -103,7 +103,9 @@ def check_order_credit(order: Order, *, trigger: str, actor=None) -> CreditCheck
     Locks the customer row first, so two orders of one customer are checked one after
     the other and cannot both pass on the same headroom.
     """
-    customer = Customer.objects.select_for_update().select_related("entity").get(pk=order.customer_id)
+    customer = (
+        Customer.objects.select_for_update().select_related("entity").get(pk=order.customer_id)
+    )
     entity = customer.entity
     policy = policy_for(entity)
     on = entity.today()
@@ -128,13 +130,17 @@ def check_order_credit(order: Order, *, trigger: str, actor=None) -> CreditCheck
     check.passed = not reasons
     check.reasons = reasons
     check.save()
-    summary = (
-        f"Credit check of order {order.number} ({CheckTrigger(trigger).label.lower()}): "
-        + ("passed" if check.passed else "held – " + " ".join(r["message"] for r in reasons))
+    summary = f"Credit check of order {order.number} ({CheckTrigger(trigger).label.lower()}): " + (
+        "passed" if check.passed else "held – " + " ".join(r["message"] for r in reasons)
     )
-    record_event(customer, "credit_check", summary, actor=actor, order_id=order.pk, check_id=check.pk)
+    record_event(
+        customer, "credit_check", summary, actor=actor, order_id=order.pk, check_id=check.pk
+    )
     logger.info(
-        "Order %s: credit check %s (%s)", order.number, "passed" if check.passed else "held", trigger
+        "Order %s: credit check %s (%s)",
+        order.number,
+        "passed" if check.passed else "held",
+        trigger,
     )
     return check
 
@@ -170,9 +176,7 @@ def _check_customer_limit(check, customer, policy, order, on, reasons) -> None:
             )
         return
     currency = customer.credit_limit_currency or customer.entity.base_currency
-    exposure = compute_exposure(
-        customer.entity, [customer.pk], currency, on, order=order
-    )
+    exposure = compute_exposure(customer.entity, [customer.pk], currency, on, order=order)
     check.limit_amount = customer.credit_limit_amount
     check.limit_currency = currency
     check.receivables_amount = exposure.receivables
@@ -194,10 +198,12 @@ def _check_customer_limit(check, customer, policy, order, on, reasons) -> None:
 
 def _check_group_limit(check, group, customer, order, on, reasons) -> None:
     member_ids, limit = group
-    exposure = compute_exposure(
-        customer.entity, member_ids, limit.currency, on, order=order
-    )
-    check.group_figures = {"group": limit.group.code, "limit": str(limit.amount), **exposure.as_dict()}
+    exposure = compute_exposure(customer.entity, member_ids, limit.currency, on, order=order)
+    check.group_figures = {
+        "group": limit.group.code,
+        "limit": str(limit.amount),
+        **exposure.as_dict(),
+    }
     check.rates = {**exposure.rates, **check.rates}
     if exposure.total > limit.amount:
         over = exposure.total - limit.amount
@@ -421,7 +427,9 @@ def set_group_credit_limit(group, amount, currency: str, *, actor=None) -> Group
     limit, _ = GroupCreditLimit.objects.update_or_create(
         group=group, defaults={"amount": amount, "currency": currency}
     )
-    logger.info("Customer group %s: credit limit set by user %s", group.code, getattr(actor, "pk", None))
+    logger.info(
+        "Customer group %s: credit limit set by user %s", group.code, getattr(actor, "pk", None)
+    )
     return limit
 
 

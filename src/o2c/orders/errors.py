@@ -43,3 +43,24 @@ class OrderInvalid(OrderError):
 
     def as_dict(self) -> dict:
         return {**super().as_dict(), "problems": [problem.as_dict() for problem in self.problems]}
+
+
+class OrderFileRejected(O2CError):
+    """An order file refused whole: nothing from it was written."""
+
+    def __init__(self, file: str, problems: list):
+        self.problems = problems
+        shown = "\n".join(f"  {problem}" for problem in problems[:20])
+        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(
+            "order_file_rejected",
+            "{file} was not loaded and no order was created: {count} problem(s). Fix them "
+            "and load the file again.\n{shown}{more}",
+            file=file,
+            count=len(problems),
+            shown=shown,
+            more=more,
+        )
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "problems": [problem.as_dict() for problem in self.problems]}

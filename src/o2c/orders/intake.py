@@ -310,9 +310,7 @@ def _resolve_product(check, number: int, line: LineRequest, index: ProductIndex)
         check.add(number, "product", "unknown_product", f"No product with {named}.")
         return None
     if not product.is_active:
-        check.add(
-            number, "product", "inactive_product", f"{product.code} is no longer sold."
-        )
+        check.add(number, "product", "inactive_product", f"{product.code} is no longer sold.")
         return None
     return product
 

@@ -312,6 +312,9 @@ class OrderSequence(models.Model):
     entity = models.OneToOneField(LegalEntity, on_delete=models.CASCADE, related_name="+")
     next_number = models.PositiveIntegerField(default=1)
 
+    def __str__(self):
+        return f"next order number {self.next_number}"
+
 
 class Shipment(models.Model):
     """Goods or services delivered against an order on one day."""
@@ -338,10 +341,11 @@ class ShipmentLine(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(quantity__gt=0), name="shipment_quantity_pos"
-            )
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="shipment_quantity_pos")
         ]
+
+    def __str__(self):
+        return f"{self.quantity} of order line {self.order_line_id}"
 
 
 class IdempotencyKey(models.Model):
@@ -362,6 +366,9 @@ class IdempotencyKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")
         ]
+
+    def __str__(self):
+        return f"idempotency key {self.key}"
 
 
 class TradingPartner(models.Model):
@@ -412,3 +419,6 @@ class EdiInterchange(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"interchange {self.control_number} ({self.file_name})"

@@ -24,8 +24,8 @@ from o2c.orders.intake import (
     LineRequest,
     OrderRequest,
     ValidOrder,
-    _Checker,
     _check_quantity,
+    _Checker,
     line_net,
     order_signature,
     validate_order,
@@ -79,9 +79,7 @@ def _lock(order: Order) -> Order:
 
 def _check_scope(customer, actor) -> None:
     if actor is not None and not visible_customers(actor).filter(pk=customer.pk).exists():
-        raise OrderInvalid(
-            [OrderProblem(0, "customer", "unknown_customer", "No such customer.")]
-        )
+        raise OrderInvalid([OrderProblem(0, "customer", "unknown_customer", "No such customer.")])
 
 
 def place_order(
@@ -174,7 +172,9 @@ def _create(valid: ValidOrder, *, actor, import_run) -> Order:
         actor=actor,
         order_id=order.pk,
     )
-    logger.info("Order %s: received by %s (entity %s)", order.number, order.channel, order.entity.code)
+    logger.info(
+        "Order %s: received by %s (entity %s)", order.number, order.channel, order.entity.code
+    )
     return order
 
 
@@ -224,7 +224,9 @@ def cancel_order(order: Order, *, actor=None, reason: str, _from_credit: bool = 
     order = _lock(order)
     reason = (reason or "").strip()
     if not reason:
-        raise OrderError("reason_required", "Say why order {number} is cancelled.", number=order.number)
+        raise OrderError(
+            "reason_required", "Say why order {number} is cancelled.", number=order.number
+        )
     if order.status not in CANCELLABLE or order.lines.filter(shipped_quantity__gt=0).exists():
         raise OrderError(
             "cannot_cancel",
@@ -262,7 +264,9 @@ def reopen_order(order: Order, *, actor=None, reason: str = "") -> Order:
         )
     if order.customer_reference:
         clash = (
-            Order.objects.filter(customer=order.customer, customer_reference=order.customer_reference)
+            Order.objects.filter(
+                customer=order.customer, customer_reference=order.customer_reference
+            )
             .exclude(pk=order.pk)
             .exclude(status=OrderStatus.CANCELLED)
             .first()
@@ -276,9 +280,9 @@ def reopen_order(order: Order, *, actor=None, reason: str = "") -> Order:
                 other=clash.number,
             )
     before_cancel = (
-        order.events.filter(to_status=OrderStatus.CANCELLED).order_by("-id").values_list(
-            "from_status", flat=True
-        )
+        order.events.filter(to_status=OrderStatus.CANCELLED)
+        .order_by("-id")
+        .values_list("from_status", flat=True)
     ).first()
     record_event(
         order.customer,
@@ -325,7 +329,9 @@ def change_order(
         if line is None:
             check.add(int(line_number), "line", "unknown_line", "The order has no such line.")
             continue
-        quantity = _check_quantity(check, line.line_number, LineRequest(quantity=value), line.product)
+        quantity = _check_quantity(
+            check, line.line_number, LineRequest(quantity=value), line.product
+        )
         if quantity is None:
             continue
         if quantity < line.shipped_quantity:
@@ -338,7 +344,9 @@ def change_order(
             continue
         if quantity != line.quantity:
             line.quantity = quantity
-            line.net_amount = line_net(quantity, line.unit_price, line.discount_percent, order.currency)
+            line.net_amount = line_net(
+                quantity, line.unit_price, line.discount_percent, order.currency
+            )
             changed.append(line)
     new_lines = []
     if add_lines:
@@ -402,7 +410,11 @@ def _update_fulfilment_status(order: Order, *, actor) -> None:
     totals = order.lines.aggregate(
         ordered=Sum("quantity"), shipped=Sum("shipped_quantity"), invoiced=Sum("invoiced_quantity")
     )
-    if order.status not in (OrderStatus.RELEASED, OrderStatus.PARTLY_FULFILLED, OrderStatus.FULFILLED):
+    if order.status not in (
+        OrderStatus.RELEASED,
+        OrderStatus.PARTLY_FULFILLED,
+        OrderStatus.FULFILLED,
+    ):
         return
     if not totals["shipped"]:
         target = OrderStatus.RELEASED
@@ -443,7 +455,9 @@ def record_shipment(
         if line is None:
             check.add(int(line_number), "line", "unknown_line", "The order has no such line.")
             continue
-        quantity = _check_quantity(check, line.line_number, LineRequest(quantity=value), line.product)
+        quantity = _check_quantity(
+            check, line.line_number, LineRequest(quantity=value), line.product
+        )
         if quantity is None:
             continue
         if quantity > line.to_ship:
@@ -471,7 +485,9 @@ def record_shipment(
         line.shipped_quantity += quantity
     OrderLine.objects.bulk_update([line for line, _ in shipped], ["shipped_quantity"])
     summary = ", ".join(f"line {line.line_number}: {quantity}" for line, quantity in shipped)
-    OrderEvent.objects.create(order=order, actor=actor, summary=f"Shipped on {shipped_on}: {summary}")
+    OrderEvent.objects.create(
+        order=order, actor=actor, summary=f"Shipped on {shipped_on}: {summary}"
+    )
     _update_fulfilment_status(order, actor=actor)
     record_event(
         order.customer,
