@@ -122,10 +122,16 @@ def check_order_credit(order: Order, *, trigger: str, actor=None) -> CreditCheck
         _check_customer_limit(check, customer, policy, order, on, reasons)
         if group is not None:
             _check_group_limit(check, group, customer, order, on, reasons)
-        value = uninvoiced_value(order)
-        check.order_value_base = convert(value, order.currency, entity.base_currency, on).amount
     except RateError as error:
         reasons.append({"code": "no_rate", "message": f"Credit could not be checked: {error}"})
+    if reasons:
+        # The value in base currency routes the approval; without a rate it goes to the
+        # leader (see required_role_for).
+        try:
+            value = uninvoiced_value(order)
+            check.order_value_base = convert(value, order.currency, entity.base_currency, on).amount
+        except RateError:
+            check.order_value_base = None
 
     check.passed = not reasons
     check.reasons = reasons

@@ -13,11 +13,14 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from ninja import Header, Router, Schema
 from ninja.pagination import paginate
+from ninja.responses import Status
 
+from o2c.core import money
 from o2c.orders import selectors, services
 from o2c.orders.edi import EdiError, receive_850
 from o2c.orders.intake import LineRequest, OrderRequest
 from o2c.orders.models import IdempotencyKey, Order, OrderChannel
+from o2c.orders.templatetags.order_money import price_value, quantity_value
 from o2c.parties.selectors import customer_for
 
 router = Router()
@@ -69,6 +72,30 @@ class LineOut(Schema):
     def resolve_product(line):
         return line.product.code
 
+    @staticmethod
+    def resolve_quantity(line):
+        return quantity_value(line.quantity)
+
+    @staticmethod
+    def resolve_unit_price(line):
+        return price_value(line.unit_price, line.order.currency)
+
+    @staticmethod
+    def resolve_discount_percent(line):
+        return quantity_value(line.discount_percent)
+
+    @staticmethod
+    def resolve_net_amount(line):
+        return money.round_amount(line.net_amount, line.order.currency)
+
+    @staticmethod
+    def resolve_shipped_quantity(line):
+        return quantity_value(line.shipped_quantity)
+
+    @staticmethod
+    def resolve_invoiced_quantity(line):
+        return quantity_value(line.invoiced_quantity)
+
 
 class OrderOut(Schema):
     id: int
@@ -95,7 +122,11 @@ class OrderOut(Schema):
 
     @staticmethod
     def resolve_lines(order):
-        return list(order.lines.select_related("product").order_by("line_number"))
+        return list(order.lines.select_related("product", "order").order_by("line_number"))
+
+    @staticmethod
+    def resolve_net_amount(order):
+        return money.round_amount(order.net_amount, order.currency)
 
 
 class OrderSummaryOut(Schema):
@@ -107,6 +138,10 @@ class OrderSummaryOut(Schema):
     currency: str
     order_date: dt.date
     net_amount: Decimal
+
+    @staticmethod
+    def resolve_net_amount(order):
+        return money.round_amount(order.net_amount, order.currency)
 
 
 class ReasonIn(Schema):
@@ -215,7 +250,7 @@ def create_order(
         if replay is None:
             raise
         return replay
-    return 201, body
+    return Status(201, body)
 
 
 def _replay(user, key: str, body_sha256: str):
@@ -223,18 +258,21 @@ def _replay(user, key: str, body_sha256: str):
     if stored is None:
         return None
     if stored.request_sha256 != body_sha256:
-        return 409, {
-            "code": "idempotency_key_reused",
-            "message": f"Idempotency key {key!r} was already used for another request "
-            f"(order {stored.order.number}); use a new key for a new order.",
-        }
-    return 201, stored.response
+        return Status(
+            409,
+            {
+                "code": "idempotency_key_reused",
+                "message": f"Idempotency key {key!r} was already used for another request "
+                f"(order {stored.order.number}); use a new key for a new order.",
+            },
+        )
+    return Status(201, stored.response)
 
 
 def _act(request, order_id: int, action, **kwargs):
     order = selectors.order_for(request.user, order_id)
     action(order, actor=request.user, **kwargs)
-    return 200, _order_out(order)
+    return Status(200, _order_out(order))
 
 
 @router.post("/{order_id}/submit", response={200: dict, 400: dict})
@@ -274,7 +312,7 @@ def receive_edi_850(request, file_name: str = "api.edi"):
     try:
         result = receive_850(request.body, file_name, actor=request.user)
     except EdiError as error:
-        return 400, error.as_dict()
+        return Status(400, error.as_dict())
     body = {
         "accepted": result.accepted,
         "orders": [order.number for order in result.orders],
@@ -284,9 +322,12 @@ def receive_edi_850(request, file_name: str = "api.edi"):
         "acknowledgment": result.acknowledgment,
     }
     if not result.accepted:
-        return 400, {
-            "code": "edi_rejected",
-            "message": f"{file_name} was not loaded; see problems.",
-            **body,
-        }
-    return 200, body
+        return Status(
+            400,
+            {
+                "code": "edi_rejected",
+                "message": f"{file_name} was not loaded; see problems.",
+                **body,
+            },
+        )
+    return Status(200, body)

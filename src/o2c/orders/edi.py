@@ -7,7 +7,7 @@ whole or not at all: if any purchase order in it is invalid, no order is created
 the 855 rejects every purchase order, with line detail (ACK IR) for the bad lines.
 
 Segments read from an 850 (version 004010 names):
-- BEG: 01 purpose (00 original), 03 PO number, 05 PO date (CCYYMMDD).
+- BEG: 01 purpose (00, 05, 06 or 07), 03 PO number, 05 PO date (CCYYMMDD).
 - CUR: 02 currency. DTM 002 (delivery requested) at header or line level.
 - PO1: 01 buyer's line id, 02 quantity, 03 unit (X12 code 355, mapped to UN/ECE Rec 20),
   04 unit price, then qualifier/identifier pairs from 06: VP, VN, SK or IN name our item
@@ -38,6 +38,10 @@ from o2c.teams.selectors import visible_customers
 logger = logging.getLogger(__name__)
 
 BOM = b"\xef\xbb\xbf"
+# BEG01 codes read as a new order. A replace, confirmation or duplicate of a purchase
+# order already received with the same lines returns that order; with other lines it is
+# rejected as a duplicate PO number.
+ACCEPTED_PURPOSES = ("00", "05", "06", "07")
 OUR_PART_QUALIFIERS = ("VP", "VN", "SK", "IN")
 BUYER_PART_QUALIFIERS = ("BP",)
 GTIN_QUALIFIERS = ("UP", "EN", "UK")
@@ -308,14 +312,15 @@ def _map_850(transaction_set, partner, file_name, problems) -> _PurchaseOrder:
 
         if segment.tag == "BEG":
             purpose = element(1)
-            if purpose != "00":
+            if purpose not in ACCEPTED_PURPOSES:
                 problems.append(
                     RecordProblem(
                         file_name,
                         position,
                         "BEG01",
-                        f"purpose {purpose!r} is not 00 (original); changes and "
-                        "cancellations of purchase orders are not read",
+                        f"purpose {purpose!r} is not read: only new purchase orders (00 "
+                        "original, 05 replace, 06 confirmation, 07 duplicate) are; change or "
+                        "cancel the order in o2c instead",
                     )
                 )
             purchase_order.number = element(3)

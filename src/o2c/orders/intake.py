@@ -166,6 +166,7 @@ def validate_order(request: OrderRequest) -> ValidOrder:
         currency = money.check_currency(currency)
     except O2CError as error:
         check.add(0, "currency", error.code, error.message)
+        currency = ""
     order_date = check.date(0, "order_date", request.order_date) or entity.today()
     requested = check.date(0, "requested_delivery_on", request.requested_delivery_on)
     if requested is not None and requested < order_date:
