@@ -142,10 +142,10 @@ def compute_exposure(
             }
         return conversion.amount
 
-    result.receivables = sum((convert(amount, code) for code, amount in receivables.items()), ZERO)
-    result.released_orders = sum((convert(amount, code) for code, amount in orders.items()), ZERO)
-    if order is not None and order_value:
-        result.order = convert(order_value, order.currency)
+    zero = money.round_amount(ZERO, currency)
+    result.receivables = sum((convert(amount, code) for code, amount in receivables.items()), zero)
+    result.released_orders = sum((convert(amount, code) for code, amount in orders.items()), zero)
+    result.order = convert(order_value, order.currency) if order is not None else zero
     return result
 
 
