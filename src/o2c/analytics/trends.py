@@ -46,13 +46,13 @@ def trend_points(as_of: dt.date, months: int) -> list[dt.date]:
 def _monthly_sums(queryset, date_field: str, amount_field: str, currency_path: str):
     rows = (
         queryset.annotate(month=TruncMonth(date_field, output_field=DateField()))
-        .values("month", currency=F(currency_path))
+        .values("month", code=F(currency_path))
         .annotate(total=Sum(amount_field))
         .order_by()
     )
     result: dict[str, dict[dt.date, Decimal]] = defaultdict(dict)
     for row in rows:
-        result[row["currency"]][_month(row["month"])] = row["total"] or ZERO
+        result[row["code"]][_month(row["month"])] = row["total"] or ZERO
     return result
 
 
