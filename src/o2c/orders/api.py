@@ -111,6 +111,7 @@ class OrderOut(Schema):
     requested_delivery_on: dt.date | None
     net_amount: Decimal
     lines: list[LineOut]
+    invoices: list[str]
 
     @staticmethod
     def resolve_entity(order):
@@ -127,6 +128,10 @@ class OrderOut(Schema):
     @staticmethod
     def resolve_net_amount(order):
         return money.round_amount(order.net_amount, order.currency)
+
+    @staticmethod
+    def resolve_invoices(order):
+        return list(order.invoices.order_by("id").values_list("invoice__number", flat=True))
 
 
 class OrderSummaryOut(Schema):
@@ -300,6 +305,28 @@ def record_shipment(request, order_id: int, payload: ShipmentIn):
         shipped_on=payload.shipped_on,
         reference=payload.reference,
     )
+
+
+class InvoiceOut(Schema):
+    order: dict
+    invoice_id: int
+    invoice_number: str
+    payable_amount: Decimal
+    currency: str
+
+
+@router.post("/{order_id}/invoice", response={200: InvoiceOut, 400: dict})
+def invoice_order(request, order_id: int):
+    """Invoice everything shipped and not yet invoiced, and post the invoice."""
+    order = selectors.order_for(request.user, order_id)
+    invoice = services.invoice_order(order, actor=request.user)
+    return {
+        "order": _order_out(order),
+        "invoice_id": invoice.pk,
+        "invoice_number": invoice.number,
+        "payable_amount": money.round_amount(invoice.payable_amount, invoice.currency),
+        "currency": invoice.currency,
+    }
 
 
 @router.post("/edi/850", response={200: EdiOut, 400: dict})

@@ -348,6 +348,38 @@ class ShipmentLine(models.Model):
         return f"{self.quantity} of order line {self.order_line_id}"
 
 
+class OrderInvoice(models.Model):
+    """A posted invoice made from an order's shipped, not yet invoiced quantities."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="invoices")
+    invoice = models.OneToOneField(
+        "billing.Invoice", on_delete=models.PROTECT, related_name="order_link"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.order.number} → invoice {self.invoice_id}"
+
+
+class OrderInvoiceLine(models.Model):
+    """How much of an order line one invoice billed, at the net the invoice computed."""
+
+    order_invoice = models.ForeignKey(OrderInvoice, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="invoiced")
+    invoice_position = models.PositiveIntegerField()
+    quantity = models.DecimalField(**QUANTITY_DIGITS)
+    net_amount = MoneyField()
+
+    def __str__(self):
+        return f"{self.quantity} of order line {self.order_line_id}"
+
+
 class IdempotencyKey(models.Model):
     """An API create request remembered by its key, to answer a retry with the first result.
 

@@ -16,6 +16,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F, Sum
 
+from o2c.billing import services as billing
+from o2c.billing.services import InvoiceLineInput
 from o2c.core.fields import MoneyField
 from o2c.credit import services as credit
 from o2c.credit.models import CheckTrigger
@@ -34,6 +36,8 @@ from o2c.orders.models import (
     EXPOSURE_STATUSES,
     Order,
     OrderEvent,
+    OrderInvoice,
+    OrderInvoiceLine,
     OrderLine,
     OrderSequence,
     OrderStatus,
@@ -55,6 +59,7 @@ CANCELLABLE = (
 )
 CHANGEABLE = (OrderStatus.DRAFT, OrderStatus.RELEASED, OrderStatus.PARTLY_FULFILLED)
 SHIPPABLE = (OrderStatus.RELEASED, OrderStatus.PARTLY_FULFILLED)
+INVOICEABLE = (OrderStatus.PARTLY_FULFILLED, OrderStatus.FULFILLED)
 
 
 def _next_number(entity) -> str:
@@ -497,6 +502,98 @@ def record_shipment(
         order_id=order.pk,
     )
     return shipment
+
+
+@transaction.atomic
+def invoice_order(order: Order, *, actor=None, invoice_date: dt.date | None = None):
+    """Create and post one invoice for everything shipped and not yet invoiced.
+
+    Each order line becomes an invoice line for its shipped-but-uninvoiced quantity, at
+    the order's unit price, discount and tax category; the billing service computes tax
+    and posts the receivable. A partly shipped order therefore gets a partial invoice,
+    and the rest is invoiced when it ships. Returns the posted billing invoice.
+    """
+    order = _lock(order)
+    if order.status not in INVOICEABLE:
+        raise OrderError(
+            "cannot_invoice",
+            "Order {number} is {status}; only shipped orders can be invoiced.",
+            number=order.number,
+            status=order.get_status_display().lower(),
+        )
+    lines = uninvoiced_lines(order)
+    if not lines:
+        raise OrderError(
+            "nothing_to_invoice",
+            "Order {number} has nothing shipped that is not invoiced yet.",
+            number=order.number,
+        )
+    invoice_date = invoice_date or order.entity.today()
+    inputs = [
+        InvoiceLineInput(
+            description=line.description,
+            quantity=line.to_invoice,
+            unit_price=line.unit_price,
+            tax_category=line.tax_category,
+            product_code=line.product.code,
+            unit=line.unit,
+            discount_percent=line.discount_percent,
+            source_reference=f"order {order.number} line {line.line_number}",
+        )
+        for line in lines
+    ]
+    draft = billing.create_invoice(
+        customer=order.customer,
+        lines=inputs,
+        invoice_date=invoice_date,
+        currency=order.currency,
+        buyer_reference=order.customer_reference or order.number,
+        order_reference=order.customer_reference,
+        actor=actor,
+    )
+    invoice = billing.post_invoice(draft, actor=actor)
+
+    link = OrderInvoice.objects.create(order=order, invoice=invoice, created_by=actor)
+    nets = dict(invoice.lines.values_list("position", "net_amount"))
+    billed = []
+    for position, line in enumerate(lines, start=1):
+        quantity = line.to_invoice
+        billed.append(
+            OrderInvoiceLine(
+                order_invoice=link,
+                order_line=line,
+                invoice_position=position,
+                quantity=quantity,
+                net_amount=nets[position],
+            )
+        )
+        line.invoiced_quantity += quantity
+        # Once a line is wholly invoiced it leaves nothing in exposure, even if the
+        # invoices' rounded nets add up to a cent more or less than the line's net.
+        if line.invoiced_quantity == line.quantity:
+            line.invoiced_amount = line.net_amount
+        else:
+            line.invoiced_amount += nets[position]
+    OrderInvoiceLine.objects.bulk_create(billed)
+    OrderLine.objects.bulk_update(lines, ["invoiced_quantity", "invoiced_amount"])
+    payable = format_amount(invoice.payable_amount, invoice.currency)
+    summary = (
+        f"Invoice {invoice.number} posted: {payable} {invoice.currency} for {len(lines)} line(s)"
+    )
+    OrderEvent.objects.create(order=order, actor=actor, summary=summary)
+    if not order.lines.exclude(invoiced_quantity=F("quantity")).exists():
+        _set_status(order, OrderStatus.INVOICED, actor=actor, summary="Invoiced in full")
+    record_event(
+        order.customer,
+        "order_invoiced",
+        f"Order {order.number}: {summary}",
+        actor=actor,
+        document=invoice.document,
+        order_id=order.pk,
+        invoice_id=invoice.pk,
+    )
+    logger.info("Order %s: invoiced as %s", order.number, invoice.number)
+    return invoice
 
 
 def uninvoiced_lines(order: Order) -> list[OrderLine]:

@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:order_id>/cancel/", views.order_cancel, name="order_cancel"),
     path("<int:order_id>/reopen/", views.order_reopen, name="order_reopen"),
     path("<int:order_id>/ship/", views.order_ship, name="order_ship"),
+    path("<int:order_id>/invoice/", views.order_invoice, name="order_invoice"),
 ]

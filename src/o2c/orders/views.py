@@ -22,7 +22,7 @@ from o2c.orders.csv_orders import import_orders_csv
 from o2c.orders.edi import EdiError, receive_850
 from o2c.orders.errors import OrderFileRejected, OrderInvalid
 from o2c.orders.intake import LineRequest, OrderRequest
-from o2c.orders.models import EdiInterchange, OrderChannel, OrderStatus
+from o2c.orders.models import EdiInterchange, OrderChannel, OrderInvoice, OrderStatus
 from o2c.parties.selectors import customer_for, customers_for
 from o2c.teams.selectors import visible_entities
 
@@ -184,7 +184,13 @@ def order_detail(request, order_id: int):
 
 
 def _invoice_context(order) -> dict:
-    return {"can_invoice": bool(services.uninvoiced_lines(order))}
+    return {
+        "can_invoice": order.status in services.INVOICEABLE
+        and bool(services.uninvoiced_lines(order)),
+        "invoices": list(
+            order.invoices.select_related("invoice").prefetch_related("lines__order_line")
+        ),
+    }
 
 
 def _act(request, order_id: int, action, **kwargs):
@@ -229,6 +235,12 @@ def order_ship(request, order_id: int):
         quantities=quantities,
         reference=request.POST.get("reference", ""),
     )
+
+
+@login_required
+@require_POST
+def order_invoice(request, order_id: int):
+    return _act(request, order_id, services.invoice_order)
 
 
 def _upload(request, field: str = "file"):
@@ -316,10 +328,10 @@ def customer_orders(request, customer_id: int):
     """The orders section of the customer page, loaded into it by htmx."""
     customer = customer_for(request.user, customer_id)
     orders = list(selectors.orders_for(request.user, customer_id=customer.pk)[:PAGE_SIZE])
+    invoices: dict[int, list] = {}
+    for link in OrderInvoice.objects.filter(order__in=orders).select_related("invoice"):
+        invoices.setdefault(link.order_id, []).append(link.invoice)
+    for order in orders:
+        order.posted_invoices = invoices.get(order.pk, [])
     context = {"customer": customer, "orders": orders}
-    context.update(_customer_invoice_context(customer, orders))
     return render(request, "orders/_customer_orders.html", context)
-
-
-def _customer_invoice_context(customer, orders) -> dict:
-    return {}
