@@ -15,7 +15,6 @@ from o2c.billing.models import Invoice
 from o2c.core.models import ApiToken
 from o2c.credit.exposure import compute_exposure
 from o2c.ledger.models import Document
-from o2c.orders.csv_orders import import_orders_csv
 from o2c.orders.edi import receive_850
 from o2c.orders.errors import OrderError
 from o2c.orders.models import (
