@@ -1,10 +1,10 @@
 """Generate a realistic receivables ledger for demos and scale tests.
 
-Payment behaviour is drawn from the real histories shipped in data/ar/: each generated
+Payment behaviour is drawn from the real histories shipped in data/ar/. Each generated
 customer copies the payment delays (settlement date − due date) of one real customer,
-picked at random from the IBM late-payment file or the school-fee file, so the mix of
-early, punctual, late and very late payers is the one seen in real data. Invoice
-amounts follow the IBM file's amounts, scaled per customer and per currency.
+picked at random from the IBM late-payment file or the school-fee file. The mix of
+early, punctual, late and very late payers is therefore the one seen in real data.
+Invoice amounts follow the IBM file's amounts, scaled per customer and per currency.
 
 The output is a CSV file and a TOML column mapping for the `generic` import profile.
 """
@@ -38,16 +38,50 @@ class EntityTemplate:
 
 
 ENTITY_TEMPLATES = [
-    EntityTemplate("DE01", "Nordlicht Maschinenbau GmbH", "EUR", "Europe/Berlin", "DE", ("de", "en", "fr"), Decimal("40")),
-    EntityTemplate("US01", "Lakeside Components Inc.", "USD", "America/Chicago", "US", ("en", "es"), Decimal("45")),
-    EntityTemplate("JP01", "Sakura Precision KK", "JPY", "Asia/Tokyo", "JP", ("ja", "en"), Decimal("6000")),
-    EntityTemplate("KW01", "Gulf Trading Supplies WLL", "KWD", "Asia/Kuwait", "KW", ("ar", "en"), Decimal("12")),
-    EntityTemplate("FR01", "Atelier Rhône SAS", "EUR", "Europe/Paris", "FR", ("fr", "en"), Decimal("35")),
-    EntityTemplate("GB01", "Thames Office Supply Ltd", "GBP", "Europe/London", "GB", ("en",), Decimal("30")),
-    EntityTemplate("CH01", "Alpenwerk AG", "CHF", "Europe/Zurich", "CH", ("de", "fr", "en"), Decimal("38")),
-    EntityTemplate("ES01", "Tajo Distribución SL", "EUR", "Europe/Madrid", "ES", ("es", "en"), Decimal("30")),
+    EntityTemplate(
+        "DE01",
+        "Nordlicht Maschinenbau GmbH",
+        "EUR",
+        "Europe/Berlin",
+        "DE",
+        ("de", "en", "fr"),
+        Decimal("40"),
+    ),
+    EntityTemplate(
+        "US01",
+        "Lakeside Components Inc.",
+        "USD",
+        "America/Chicago",
+        "US",
+        ("en", "es"),
+        Decimal("45"),
+    ),
+    EntityTemplate(
+        "JP01", "Sakura Precision KK", "JPY", "Asia/Tokyo", "JP", ("ja", "en"), Decimal("6000")
+    ),
+    EntityTemplate(
+        "KW01", "Gulf Trading Supplies WLL", "KWD", "Asia/Kuwait", "KW", ("ar", "en"), Decimal("12")
+    ),
+    EntityTemplate(
+        "FR01", "Atelier Rhône SAS", "EUR", "Europe/Paris", "FR", ("fr", "en"), Decimal("35")
+    ),
+    EntityTemplate(
+        "GB01", "Thames Office Supply Ltd", "GBP", "Europe/London", "GB", ("en",), Decimal("30")
+    ),
+    EntityTemplate(
+        "CH01", "Alpenwerk AG", "CHF", "Europe/Zurich", "CH", ("de", "fr", "en"), Decimal("38")
+    ),
+    EntityTemplate(
+        "ES01", "Tajo Distribución SL", "EUR", "Europe/Madrid", "ES", ("es", "en"), Decimal("30")
+    ),
 ]
-FOREIGN_CURRENCIES = {"EUR": ["USD", "GBP"], "USD": ["EUR"], "JPY": ["USD"], "GBP": ["EUR"], "CHF": ["EUR"]}
+FOREIGN_CURRENCIES = {
+    "EUR": ["USD", "GBP"],
+    "USD": ["EUR"],
+    "JPY": ["USD"],
+    "GBP": ["EUR"],
+    "CHF": ["EUR"],
+}
 COUNTRY_OF_LANGUAGE = {"de": "DE", "en": "GB", "fr": "FR", "es": "ES", "ja": "JP", "ar": "KW"}
 
 # Share of each entity's customers billed in a foreign currency, and the payment terms
@@ -59,17 +93,63 @@ PARTIAL_PAYMENT_SHARE = 0.04
 SEGMENTS = ["key account", "standard", "standard", "small business"]
 
 NAME_FIRST = [
-    "Acme", "Blue River", "Cedar", "Delta", "Evergreen", "Falcon", "Granite", "Harbor", "Iris",
-    "Juniper", "Keystone", "Lumen", "Maple", "Northwind", "Orion", "Pioneer", "Quartz", "Redwood",
-    "Summit", "Tidewater", "Union", "Vertex", "Westfield", "Yarrow", "Zenith", "Aurora", "Beacon",
-    "Crescent", "Driftwood", "Emerald",
+    "Acme",
+    "Blue River",
+    "Cedar",
+    "Delta",
+    "Evergreen",
+    "Falcon",
+    "Granite",
+    "Harbor",
+    "Iris",
+    "Juniper",
+    "Keystone",
+    "Lumen",
+    "Maple",
+    "Northwind",
+    "Orion",
+    "Pioneer",
+    "Quartz",
+    "Redwood",
+    "Summit",
+    "Tidewater",
+    "Union",
+    "Vertex",
+    "Westfield",
+    "Yarrow",
+    "Zenith",
+    "Aurora",
+    "Beacon",
+    "Crescent",
+    "Driftwood",
+    "Emerald",
 ]
 NAME_SECOND = [
-    "Logistics", "Retail", "Foods", "Engineering", "Health", "Textiles", "Motors", "Systems",
-    "Hardware", "Pharma", "Energy", "Builders", "Labs", "Outfitters", "Media", "Trading",
+    "Logistics",
+    "Retail",
+    "Foods",
+    "Engineering",
+    "Health",
+    "Textiles",
+    "Motors",
+    "Systems",
+    "Hardware",
+    "Pharma",
+    "Energy",
+    "Builders",
+    "Labs",
+    "Outfitters",
+    "Media",
+    "Trading",
 ]
 NAME_SUFFIX = {
-    "DE": "GmbH", "FR": "SARL", "ES": "SL", "GB": "Ltd", "US": "Inc.", "JP": "KK", "KW": "WLL",
+    "DE": "GmbH",
+    "FR": "SARL",
+    "ES": "SL",
+    "GB": "Ltd",
+    "US": "Inc.",
+    "JP": "KK",
+    "KW": "WLL",
     "CH": "AG",
 }
 
@@ -92,7 +172,11 @@ def load_behaviours() -> list[Behaviour]:
             due = dt.datetime.strptime(record["DueDate"], "%m/%d/%Y").date()  # noqa: DTZ007
             settled = dt.datetime.strptime(record["SettledDate"], "%m/%d/%Y").date()  # noqa: DTZ007
             by_customer[record["customerID"]].append(
-                ((settled - due).days, record["Disputed"] == "Yes", record["PaperlessBill"] == "Electronic")
+                (
+                    (settled - due).days,
+                    record["Disputed"] == "Yes",
+                    record["PaperlessBill"] == "Electronic",
+                )
             )
     for rows in by_customer.values():
         behaviours.append(
@@ -158,7 +242,10 @@ def generate(
     csv_path = out_dir / "receivables.csv"
     mapping_path = out_dir / "mapping.toml"
 
-    per_entity = [invoices // entities + (1 if index < invoices % entities else 0) for index in range(entities)]
+    per_entity = [
+        invoices // entities + (1 if index < invoices % entities else 0)
+        for index in range(entities)
+    ]
     customer_count = 0
     with csv_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -169,16 +256,33 @@ def generate(
             for sequence in range(1, count + 1):
                 customer = randomness.choice(customers)
                 writer.writerow(
-                    _invoice_row(template, customer, sequence, start, end, rates_end, amounts, randomness)
+                    _invoice_row(
+                        template, customer, sequence, start, end, rates_end, amounts, randomness
+                    )
                 )
     mapping_path.write_text(_mapping(templates), encoding="utf-8")
-    return GeneratedLedger(csv_path, mapping_path, invoices, customer_count, [t.code for t in templates])
+    return GeneratedLedger(
+        csv_path, mapping_path, invoices, customer_count, [t.code for t in templates]
+    )
 
 
 COLUMNS = [
-    "entity", "customer", "customer_name", "country", "language", "segment", "currency",
-    "invoice", "invoice_date", "due_date", "amount", "paid_on", "paid_amount", "disputed",
-    "channel", "terms",
+    "entity",
+    "customer",
+    "customer_name",
+    "country",
+    "language",
+    "segment",
+    "currency",
+    "invoice",
+    "invoice_date",
+    "due_date",
+    "amount",
+    "paid_on",
+    "paid_amount",
+    "disputed",
+    "channel",
+    "terms",
 ]
 
 
@@ -200,11 +304,14 @@ def _customers(template: EntityTemplate, count: int, behaviours, randomness) -> 
     foreign = FOREIGN_CURRENCIES.get(template.currency, [])
     for index in range(1, count + 1):
         language = randomness.choice(template.languages)
-        country = template.country if language == template.languages[0] else COUNTRY_OF_LANGUAGE[language]
+        country = (
+            template.country if language == template.languages[0] else COUNTRY_OF_LANGUAGE[language]
+        )
         currency = template.currency
         if foreign and randomness.random() < FOREIGN_CUSTOMER_SHARE:
             currency = randomness.choice(foreign)
-        name = f"{randomness.choice(NAME_FIRST)} {randomness.choice(NAME_SECOND)} {NAME_SUFFIX.get(country, 'Ltd')}"
+        suffix = NAME_SUFFIX.get(country, "Ltd")
+        name = f"{randomness.choice(NAME_FIRST)} {randomness.choice(NAME_SECOND)} {suffix}"
         customers.append(
             _Customer(
                 number=f"{template.code}-C{index:05d}",
@@ -229,7 +336,9 @@ def _due_date(terms: str, invoice_date: dt.date) -> dt.date:
     return invoice_date + dt.timedelta(days=TERM_DAYS[terms])
 
 
-def _invoice_row(template, customer: _Customer, sequence, start, end, rates_end, amounts, randomness):
+def _invoice_row(
+    template, customer: _Customer, sequence, start, end, rates_end, amounts, randomness
+):
     # Foreign-currency business stops where the shipped exchange rates end, because
     # every foreign document is converted at the rate of its own date.
     activity_end = min(end, rates_end) if customer.currency != template.currency else end
@@ -238,7 +347,11 @@ def _invoice_row(template, customer: _Customer, sequence, start, end, rates_end,
     due_date = _due_date(customer.terms, invoice_date)
     scale = template.amount_scale * Decimal(str(round(customer.size, 3)))
     if customer.currency != template.currency:
-        scale = scale * _CURRENCY_SCALE.get(customer.currency, Decimal(1)) / _CURRENCY_SCALE.get(template.currency, Decimal(1))
+        scale = (
+            scale
+            * _CURRENCY_SCALE.get(customer.currency, Decimal(1))
+            / _CURRENCY_SCALE.get(template.currency, Decimal(1))
+        )
     amount = money.round_amount(randomness.choice(amounts) * scale, customer.currency)
     if amount <= 0:
         amount = money.quantum(customer.currency)
@@ -254,18 +367,34 @@ def _invoice_row(template, customer: _Customer, sequence, start, end, rates_end,
                 paid_amount = str(money.round_amount(amount * share, customer.currency))
     disputed = "yes" if randomness.random() < customer.behaviour.disputed_share / 2 else ""
     return [
-        template.code, customer.number, customer.name, customer.country, customer.language,
-        customer.segment, customer.currency, f"{template.code}-{sequence:07d}", invoice_date.isoformat(),
-        due_date.isoformat(), str(amount), paid_on, paid_amount, disputed,
-        "electronic" if customer.behaviour.paperless else "paper", customer.terms,
+        template.code,
+        customer.number,
+        customer.name,
+        customer.country,
+        customer.language,
+        customer.segment,
+        customer.currency,
+        f"{template.code}-{sequence:07d}",
+        invoice_date.isoformat(),
+        due_date.isoformat(),
+        str(amount),
+        paid_on,
+        paid_amount,
+        disputed,
+        "electronic" if customer.behaviour.paperless else "paper",
+        customer.terms,
     ]
 
 
 # Rough value of one unit of each currency relative to the others, only to keep invoice
 # sizes plausible when a customer is billed in a foreign currency (not used for rates).
 _CURRENCY_SCALE = {
-    "EUR": Decimal("1"), "USD": Decimal("1.1"), "GBP": Decimal("0.85"), "CHF": Decimal("0.95"),
-    "JPY": Decimal("160"), "KWD": Decimal("0.33"),
+    "EUR": Decimal("1"),
+    "USD": Decimal("1.1"),
+    "GBP": Decimal("0.85"),
+    "CHF": Decimal("0.95"),
+    "JPY": Decimal("160"),
+    "KWD": Decimal("0.33"),
 }
 
 
@@ -278,12 +407,22 @@ def _mapping(templates: list[EntityTemplate]) -> str:
         "[columns]",
     ]
     for field_name, column in [
-        ("entity", "entity"), ("customer_number", "customer"), ("customer_name", "customer_name"),
-        ("country", "country"), ("language", "language"), ("segment", "segment"),
-        ("currency", "currency"), ("invoice_number", "invoice"), ("invoice_date", "invoice_date"),
-        ("due_date", "due_date"), ("amount", "amount"), ("paid_on", "paid_on"),
-        ("paid_amount", "paid_amount"), ("disputed", "disputed"),
-        ("delivery_channel", "channel"), ("payment_term", "terms"),
+        ("entity", "entity"),
+        ("customer_number", "customer"),
+        ("customer_name", "customer_name"),
+        ("country", "country"),
+        ("language", "language"),
+        ("segment", "segment"),
+        ("currency", "currency"),
+        ("invoice_number", "invoice"),
+        ("invoice_date", "invoice_date"),
+        ("due_date", "due_date"),
+        ("amount", "amount"),
+        ("paid_on", "paid_on"),
+        ("paid_amount", "paid_amount"),
+        ("disputed", "disputed"),
+        ("delivery_channel", "channel"),
+        ("payment_term", "terms"),
     ]:
         lines.append(f'{field_name} = "{column}"')
     lines += ["", "[true_values]", 'disputed = ["yes"]', ""]
@@ -297,12 +436,28 @@ def _mapping(templates: list[EntityTemplate]) -> str:
             "",
         ]
     lines += [
-        "[payment_terms.NET30]", 'name = "Net 30 days"', "days = 30", "",
-        "[payment_terms.NET45]", 'name = "Net 45 days"', "days = 45", "",
-        "[payment_terms.NET60]", 'name = "Net 60 days"', "days = 60", "",
-        '[payment_terms."2-10-NET30"]', 'name = "2 % 10 days, net 30"', "days = 30",
-        "discount_percent = 2", "discount_days = 10", "",
-        "[payment_terms.EOM30]", 'name = "30 days after end of month"', "days = 30",
-        "end_of_month = true", "",
+        "[payment_terms.NET30]",
+        'name = "Net 30 days"',
+        "days = 30",
+        "",
+        "[payment_terms.NET45]",
+        'name = "Net 45 days"',
+        "days = 45",
+        "",
+        "[payment_terms.NET60]",
+        'name = "Net 60 days"',
+        "days = 60",
+        "",
+        '[payment_terms."2-10-NET30"]',
+        'name = "2 % 10 days, net 30"',
+        "days = 30",
+        "discount_percent = 2",
+        "discount_days = 10",
+        "",
+        "[payment_terms.EOM30]",
+        'name = "30 days after end of month"',
+        "days = 30",
+        "end_of_month = true",
+        "",
     ]
     return "\n".join(lines)

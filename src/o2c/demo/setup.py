@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import os
 import secrets
 from collections.abc import Callable
 
@@ -19,6 +20,7 @@ from o2c.teams.models import Membership, Portfolio, Role, Team, TeamFunction
 
 logger = logging.getLogger(__name__)
 
+# The size of the generated part of the demo; O2C_DEMO_INVOICES overrides it.
 DEMO_INVOICES = 20_000
 DEMO_ENTITIES = 4
 COLLECTORS_PER_ENTITY = 2
@@ -42,7 +44,7 @@ def set_up_demo(report: Callable[[str], None]) -> str:
     )
     report(f"IBM late-payment history: {ibm.counts.get('invoices_created', 0)} invoices new")
 
-    generated = _generated_ledger(report)
+    generated = _generated_ledger(report, int(os.environ.get("O2C_DEMO_INVOICES", DEMO_INVOICES)))
     result = import_receivables(
         generated.csv_path, "generic", mapping=generated.mapping_path, progress=report
     )
@@ -54,7 +56,7 @@ def set_up_demo(report: Callable[[str], None]) -> str:
     return _reset_admin_password()
 
 
-def _generated_ledger(report):
+def _generated_ledger(report, invoices: int):
     """Generate the demo ledger once; later runs reuse the file so imports stay idempotent."""
     folder = data_dir() / "demo"
     csv_path = folder / "receivables.csv"
@@ -63,8 +65,8 @@ def _generated_ledger(report):
 
         return GeneratedLedger(csv_path, folder / "mapping.toml", 0, 0, [])
     end = dt.date.today() - dt.timedelta(days=1)  # noqa: DTZ011 (a calendar day, all zones)
-    report(f"generating {DEMO_INVOICES:,} invoices over {DEMO_ENTITIES} entities up to {end}")
-    return generate(folder, invoices=DEMO_INVOICES, entities=DEMO_ENTITIES, end=end)
+    report(f"generating {invoices:,} invoices over {DEMO_ENTITIES} entities up to {end}")
+    return generate(folder, invoices=invoices, entities=DEMO_ENTITIES, end=end)
 
 
 @transaction.atomic
@@ -72,7 +74,9 @@ def _set_up_teams(entity: LegalEntity) -> None:
     """Create the entity's teams and demo people, and split customers into portfolios."""
     User = get_user_model()
     teams = {
-        function: Team.objects.get_or_create(entity=entity, name=name, defaults={"function": function})[0]
+        function: Team.objects.get_or_create(
+            entity=entity, name=name, defaults={"function": function}
+        )[0]
         for function, name in TEAM_NAMES.items()
     }
     code = entity.code.lower()
@@ -97,13 +101,17 @@ def _set_up_teams(entity: LegalEntity) -> None:
         users[username] = user
 
     collections = teams[TeamFunction.COLLECTIONS]
-    customer_ids = list(Customer.objects.filter(entity=entity).order_by("number").values_list("pk", flat=True))
+    customer_ids = list(
+        Customer.objects.filter(entity=entity).order_by("number").values_list("pk", flat=True)
+    )
     for index in range(1, COLLECTORS_PER_ENTITY + 1):
         portfolio, created = Portfolio.objects.get_or_create(team=collections, name=f"Book {index}")
         portfolio.members.add(users[f"collector{index}.{code}"])
         if created:
             portfolio.customers.add(*customer_ids[index - 1 :: COLLECTORS_PER_ENTITY])
-    credit_book, created = Portfolio.objects.get_or_create(team=teams[TeamFunction.CREDIT], name="All accounts")
+    credit_book, created = Portfolio.objects.get_or_create(
+        team=teams[TeamFunction.CREDIT], name="All accounts"
+    )
     credit_book.members.add(users[f"credit.{code}"])
     if created:
         credit_book.customers.add(*customer_ids)
@@ -146,5 +154,3 @@ def _readable_password() -> str:
     alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     groups = ["".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4)]
     return "-".join(groups)
-
-

@@ -153,10 +153,13 @@ class RateTable:
     """Rates loaded once into memory, for converting many amounts quickly and alike.
 
     Lookup takes the latest rate on or before the date (ECB publishes on working days
-    only), from either source; a manual rate wins over the ECB's on the same day.
+    only), from either source; a manual rate wins over the ECB's on the same day. A
+    rate older than `max_age_days` is refused; reports that must show something pass
+    None and say which rate date they used.
     """
 
-    def __init__(self, currencies=None):
+    def __init__(self, currencies=None, max_age_days: int | None = MAX_RATE_AGE_DAYS):
+        self.max_age_days = max_age_days
         self._days: dict[str, list[dt.date]] = {}
         self._values: dict[str, list[Decimal]] = {}
         self._sources: dict[str, list[str]] = {}
@@ -194,14 +197,15 @@ class RateTable:
                 currency=currency,
             )
         index = bisect.bisect_right(days, on) - 1
-        if index < 0 or (on - days[index]).days > MAX_RATE_AGE_DAYS:
+        too_old = self.max_age_days is not None and (on - days[index]).days > self.max_age_days
+        if index < 0 or too_old:
             raise RateError(
                 "no_rate",
                 "No {currency} rate on or in the {max_age} days before {day}; load the rates "
                 "for that date.",
                 currency=currency,
                 day=on,
-                max_age=MAX_RATE_AGE_DAYS,
+                max_age=self.max_age_days,
             )
         return self._values[currency][index], days[index], self._sources[currency][index]
 

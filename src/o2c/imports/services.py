@@ -667,7 +667,7 @@ class _Loader:
 
 @dataclass(frozen=True)
 class _InvoiceRef:
-    """What settling an invoice needs to know of it, without loading the model."""
+    """The fields of an invoice that settling it needs, read without loading the model."""
 
     id: int
     customer_id: int

@@ -18,11 +18,19 @@ class Command(BaseCommand):
         make = subcommands.add_parser("generate", help="Write a generated ledger (CSV + mapping).")
         make.add_argument("--invoices", type=int, required=True, help="Number of invoices.")
         make.add_argument("--entities", type=int, default=3, help=f"1 to {len(ENTITY_TEMPLATES)}.")
-        make.add_argument("--out", type=Path, default=Path("generated-ledger"), help="Folder to write.")
-        make.add_argument("--end", type=dt.date.fromisoformat, help="Last date (default yesterday).")
+        make.add_argument(
+            "--out", type=Path, default=Path("generated-ledger"), help="Folder to write."
+        )
+        make.add_argument(
+            "--end", type=dt.date.fromisoformat, help="Last date (default yesterday)."
+        )
         make.add_argument("--years", type=int, default=2, help="Years of history (default 2).")
-        make.add_argument("--seed", type=int, default=7, help="Random seed; the same seed gives the same file.")
-        subcommands.add_parser("setup", help="Migrate, load rates, real and generated data, teams and an admin.")
+        make.add_argument(
+            "--seed", type=int, default=7, help="Random seed; the same seed gives the same file."
+        )
+        subcommands.add_parser(
+            "setup", help="Migrate, load rates, real and generated data, teams and an admin."
+        )
 
     def handle(self, *args, **options):
         if options["action"] == "generate":
