@@ -32,7 +32,7 @@ def credit_queue(user, *, mine: bool = False, kind: str = "") -> QuerySet:
     """Return the open credit work items the person may see, most urgent first.
 
     Members of a credit team see the items of their team about customers they may see,
-    and every item assigned to them; people outside credit teams see nothing here.
+    and every item assigned to them. People outside credit teams see nothing here.
     """
     items = WorkItem.objects.filter(kind__in=CREDIT_KINDS, state__in=OPEN_WORK_STATES)
     if not is_admin(user):

@@ -1,10 +1,14 @@
 """Credit verbs: check an order, hold it for approval, decide, set limits, review.
 
 An order is held when any of these is true on the check date (the entity's today):
-the customer is blocked; the customer has open items more than the policy's tolerance
-past due (above its minimum amount); the customer's exposure exceeds its limit; the
-group's combined exposure exceeds the group's limit; or a rate needed to compare is
-missing, since an unchecked order must not pass. A held order opens a credit approval
+- the customer is blocked;
+- the customer has open items more than the policy's tolerance past due, above its
+  minimum amount;
+- the customer's exposure exceeds its limit, or the group's combined exposure exceeds
+  the group's limit;
+- a rate needed for the comparison is missing, because an unchecked order must not pass.
+
+A held order opens a credit approval
 routed by the order's value in base currency: below `lead_approval_from` to an analyst
 (member), below `leader_approval_from` to a lead, otherwise to the leader.
 """
@@ -261,9 +265,9 @@ def _pick_owner(team: Team, role: str, customer: Customer):
 def open_credit_approval(order: Order, check: CreditCheck, *, actor=None) -> WorkItem:
     """Put a credit approval for a held order in the credit team's queue.
 
-    When nobody holds the role the amount needs (for a member: nobody whose portfolio has
-    the customer), the item goes to the next role up, and stays unassigned if nobody
-    holds that either; the required role is kept on the item either way.
+    When no one has the role the amount needs (for a member: no one whose portfolio
+    contains the customer), the item goes to the next role up. It stays unassigned if no
+    one has that role either, and the required role is kept on the item either way.
     """
     entity = order.entity
     policy = policy_for(entity)
@@ -303,7 +307,7 @@ def open_credit_approval(order: Order, check: CreditCheck, *, actor=None) -> Wor
 
 
 def open_hold(order: Order) -> CreditCheck | None:
-    """Return the failed check that holds the order and awaits a decision, if any."""
+    """Return the failed check that put the order on hold and awaits a decision, if any."""
     return (
         CreditCheck.objects.filter(order=order, passed=False, decision="")
         .select_related("work_item")

@@ -1,7 +1,7 @@
 """REST endpoints for orders: create (with an idempotency key), read, act, EDI in.
 
-Every endpoint reads through the person's scope: an order of a customer outside it is
-answered with 404, as if it did not exist. Problems with an order come back as HTTP 400
+Every endpoint reads through the person's scope, so an order of a customer outside it
+returns 404, as if it did not exist. Problems with an order come back as HTTP 400
 {code, message, problems: [{line, field, code, message}]}.
 """
 
@@ -164,6 +164,11 @@ class ShipmentIn(Schema):
     reference: str = ""
 
 
+class ChangeIn(Schema):
+    quantities: dict[int, Decimal | str] = {}
+    add_lines: list[LineIn] = []
+
+
 class EdiOut(Schema):
     accepted: bool
     orders: list[str]
@@ -223,7 +228,7 @@ def create_order(
     """Create an order and, unless `submit` is false, submit it for the credit check.
 
     With an `Idempotency-Key` header, a retry with the same key and the same body returns
-    the first response and creates nothing; the same key with another body is rejected
+    the first response and creates nothing. The same key with another body is rejected
     with 409. Keys are per user and kept with the order.
     """
     body_sha256 = hashlib.sha256(
@@ -250,7 +255,7 @@ def create_order(
                     response=body,
                 )
     except IntegrityError:
-        # A concurrent request with the same key won; answer as it did.
+        # A concurrent request with the same key was stored first, so return its response.
         replay = _replay(request.user, key, body_sha256) if key else None
         if replay is None:
             raise
@@ -295,6 +300,20 @@ def reopen_order(request, order_id: int, payload: ReasonIn):
     return _act(request, order_id, services.reopen_order, reason=payload.reason)
 
 
+@router.post("/{order_id}/change", response={200: dict, 400: dict})
+def change_order(request, order_id: int, payload: ChangeIn):
+    """Change line quantities (by line number) or add lines; a higher value is re-checked."""
+    customer = selectors.order_for(request.user, order_id).customer
+    added = _request_from(OrderIn(customer_id=customer.pk, lines=payload.add_lines), customer)
+    return _act(
+        request,
+        order_id,
+        services.change_order,
+        quantities=payload.quantities,
+        add_lines=added.lines,
+    )
+
+
 @router.post("/{order_id}/shipments", response={200: dict, 400: dict})
 def record_shipment(request, order_id: int, payload: ShipmentIn):
     return _act(
@@ -333,8 +352,8 @@ def invoice_order(request, order_id: int):
 def receive_edi_850(request, file_name: str = "api.edi"):
     """Take an X12 850 interchange as the raw request body and return the 855 to send back.
 
-    The answer is 200 with `accepted` true and the orders created, or 400 with the
-    problems (no order is created) and an 855 that rejects the purchase orders.
+    Returns 200 with `accepted` true and the orders created, or 400 with the problems
+    (no order is created) and an 855 that rejects the purchase orders.
     """
     try:
         result = receive_850(request.body, file_name, actor=request.user)

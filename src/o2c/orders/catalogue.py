@@ -47,8 +47,8 @@ class ProductIndex:
 class PriceBook:
     """Unit prices of some products for one customer, currency and date.
 
-    A price list for the customer's group wins over a general list; among lists of the
-    same kind the one valid from the latest date wins. Within the chosen list, the price
+    A price list for the customer's group wins over a general list. Among lists of the
+    same kind, the one valid from the latest date wins. Within the chosen list, the price
     break with the largest minimum quantity not above the ordered quantity applies.
     """
 

@@ -9,7 +9,7 @@ Columns (header names, any order; comma or semicolon separated, UTF-8):
   requested_delivery_on, description, notes.
 
 The file is read whole and every order validated by the order service before anything
-is written; one bad row rejects the file, with each problem named by line and column.
+is written. One bad row rejects the file, and each problem names its line and column.
 Loading the same file again creates nothing: an order already placed with the same
 customer reference and the same lines is counted as unchanged.
 """

@@ -1,8 +1,8 @@
 """EDI X12 850 purchase orders in, 855 acknowledgments out.
 
 The envelope (ISA/GS/ST and their trailers, control numbers and counts) is read and
-checked by the `ansi-x12` library; this module maps each 850 to an `OrderRequest` and
-lets the order service validate it like any other channel. An interchange is taken
+checked by the `ansi-x12` library. This module maps each 850 to an `OrderRequest`, and
+the order service validates it like any other channel. An interchange is taken
 whole or not at all: if any purchase order in it is invalid, no order is created and
 the 855 rejects every purchase order, with line detail (ACK IR) for the bad lines.
 
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 BOM = b"\xef\xbb\xbf"
 # BEG01 codes read as a new order. A replace, confirmation or duplicate of a purchase
-# order already received with the same lines returns that order; with other lines it is
+# order already received with the same lines returns that order. With other lines it is
 # rejected as a duplicate PO number.
 ACCEPTED_PURPOSES = ("00", "05", "06", "07")
 OUR_PART_QUALIFIERS = ("VP", "VN", "SK", "IN")
@@ -136,7 +136,7 @@ def _partner_for(interchange, file_name: str, actor) -> TradingPartner:
 
 
 def receive_850(data: bytes, file_name: str, *, actor=None, submit: bool = True) -> EdiResult:
-    """Read an X12 interchange of 850s, create its orders whole or not at all, answer with 855s.
+    """Read an X12 interchange of 850s, create all its orders or none, and build the 855s.
 
     Loading the same file again creates nothing and returns the acknowledgment sent the
     first time. Raises EdiError when the file is not a readable interchange or comes
@@ -432,7 +432,7 @@ def build_855(interchange, partner, purchase_orders, accepted: bool, control_num
     """Return an X12 004010 interchange with one 855 per purchase order received.
 
     Accepted orders get BAK02 "AD" (acknowledge with detail, no change) and our order
-    number in BAK08; in a rejected interchange, purchase orders with errors get "RD"
+    number in BAK08. In a rejected interchange, purchase orders with errors get "RD"
     (reject with detail: ACK "IR" on bad lines, "IA" on good ones) and the others "RJ".
     """
     now = timezone.localtime()

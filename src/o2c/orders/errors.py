@@ -11,7 +11,7 @@ class OrderError(O2CError):
 
 @dataclass(frozen=True)
 class OrderProblem:
-    """What is wrong with one line (0 for the order header) and field of an order."""
+    """A problem with one field of an order line (line 0 is the order header)."""
 
     line: int
     field: str

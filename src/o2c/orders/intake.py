@@ -2,9 +2,9 @@
 
 Each channel turns its input into an `OrderRequest` with the values as received (text
 or Decimal), and `validate_order` checks everything before anything is written. Every
-problem names the line (0 for the order itself) and the field, so the web form can
-show it beside the field, the API returns it as JSON, and the CSV and EDI channels map
-it back to the row or segment it came from.
+problem names the line (0 for the order itself) and the field. The web form shows it
+beside the field, the API returns it as JSON, and the CSV and EDI channels map it back
+to the row or segment it came from.
 """
 
 import datetime as dt

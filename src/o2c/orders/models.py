@@ -112,7 +112,7 @@ class CustomerProductCode(models.Model):
 class PriceList(models.Model):
     """Unit prices in one currency, for one customer group or (without a group) for all.
 
-    A group's list wins over the general list of the same currency; within a list the
+    A group's list wins over the general list of the same currency. Within a list, the
     item with the largest minimum quantity not above the ordered quantity applies.
     """
 
@@ -381,10 +381,10 @@ class OrderInvoiceLine(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """An API create request remembered by its key, to answer a retry with the first result.
+    """An API create request stored by its key, so that a retry gets the first response.
 
-    The body's hash tells a retry (same body) from a different request that reuses the
-    key by mistake, which is rejected.
+    The body's hash separates a retry (same body) from a different request that reuses
+    the key by mistake, which is rejected.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

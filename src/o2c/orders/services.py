@@ -1,9 +1,9 @@
 """Order verbs: place, submit, change, cancel, re-open, ship and invoice.
 
-Status flow: draft → submitted → released or on credit hold; on hold → released
-(approved) or cancelled (rejected); released → partly fulfilled → fulfilled →
-invoiced; draft, submitted, held and released orders with nothing shipped may be
-cancelled, and a cancelled order re-opened. The credit check runs on every step that
+Status flow: draft → submitted → released or on credit hold. A held order is released
+(approved) or cancelled (rejected). A released order goes on to partly fulfilled,
+fulfilled and invoiced. Draft, submitted, held and released orders with nothing shipped
+may be cancelled, and a cancelled order may be re-opened. The credit check runs on every step that
 raises the customer's exposure: submit, re-open and a change that raises a released
 order's value. A check that fails puts the order on credit hold and opens an approval
 in the credit team's queue.
@@ -98,8 +98,8 @@ def place_order(
     """Validate and create an order, then submit it unless `submit` is False.
 
     Returns (order, created). An order whose customer reference (the buyer's PO
-    number) is already on an open or finished order is rejected; with
-    `resend="return"` an identical resend returns the existing order instead, so a
+    number) is already on an open or finished order is rejected. With
+    `resend="return"`, an identical resend returns the existing order instead, so a
     file or interchange loaded twice creates nothing the second time.
     """
     _check_scope(request.customer, actor)
@@ -509,8 +509,8 @@ def invoice_order(order: Order, *, actor=None, invoice_date: dt.date | None = No
     """Create and post one invoice for everything shipped and not yet invoiced.
 
     Each order line becomes an invoice line for its shipped-but-uninvoiced quantity, at
-    the order's unit price, discount and tax category; the billing service computes tax
-    and posts the receivable. A partly shipped order therefore gets a partial invoice,
+    the order's unit price, discount and tax category. The billing service computes the
+    tax and posts the receivable. A partly shipped order therefore gets a partial invoice,
     and the rest is invoiced when it ships. Returns the posted billing invoice.
     """
     order = _lock(order)

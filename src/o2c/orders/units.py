@@ -1,9 +1,9 @@
 """Units of measure: UN/ECE Recommendation 20 codes, and the X12 codes that map to them.
 
 Products, order lines and invoices carry Rec 20 codes, the ones EN 16931 e-invoices
-require (BT-130). The table holds the codes a seller of goods and services commonly
-uses, including the "X"-prefixed package codes that Rec 20 takes over from Rec 21;
-extend it when a product needs another code from the published list.
+require (BT-130). The table lists the codes a seller of goods and services commonly
+uses, including the "X"-prefixed package codes that Rec 20 takes over from Rec 21.
+Extend it when a product needs another code from the published list.
 """
 
 REC20_UNITS = {

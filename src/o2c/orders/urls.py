@@ -17,5 +17,6 @@ urlpatterns = [
     path("<int:order_id>/cancel/", views.order_cancel, name="order_cancel"),
     path("<int:order_id>/reopen/", views.order_reopen, name="order_reopen"),
     path("<int:order_id>/ship/", views.order_ship, name="order_ship"),
+    path("<int:order_id>/change/", views.order_change, name="order_change"),
     path("<int:order_id>/invoice/", views.order_invoice, name="order_invoice"),
 ]

@@ -83,7 +83,6 @@ def _form_context(request, *, values=None, rows=None, errors=None) -> dict:
         "values": values or {},
         "rows": rows,
         "errors": errors or {},
-        "next_index": max(row["index"] for row in rows) + 1,
     }
 
 
@@ -178,6 +177,7 @@ def order_detail(request, order_id: int):
         "totals": services.order_totals(order),
         "can_cancel": order.status in services.CANCELLABLE,
         "can_ship": order.status in services.SHIPPABLE,
+        "can_change": order.status in services.CHANGEABLE,
     }
     context.update(_invoice_context(order))
     return render(request, "orders/order_detail.html", context)
@@ -218,6 +218,17 @@ def order_cancel(request, order_id: int):
 @require_POST
 def order_reopen(request, order_id: int):
     return _act(request, order_id, services.reopen_order, reason=request.POST.get("reason", ""))
+
+
+@login_required
+@require_POST
+def order_change(request, order_id: int):
+    quantities = {
+        int(key.split("-", 1)[1]): value
+        for key, value in request.POST.items()
+        if key.startswith("quantity-") and key[9:].isdigit() and value.strip()
+    }
+    return _act(request, order_id, services.change_order, quantities=quantities)
 
 
 @login_required
@@ -298,7 +309,7 @@ def edi_upload(request):
 
 @login_required
 def edi_acknowledgment(request, interchange_id: int):
-    """Download the 855 sent for an interchange, if the person sees its customer."""
+    """Return the 855 sent for an interchange as a download, if the person may see its customer."""
     interchange = (
         EdiInterchange.objects.filter(pk=interchange_id, partner__isnull=False)
         .select_related("partner")
@@ -325,7 +336,7 @@ def catalogue(request):
 
 @login_required
 def customer_orders(request, customer_id: int):
-    """The orders section of the customer page, loaded into it by htmx."""
+    """Render the orders section of the customer page, which htmx loads into that page."""
     customer = customer_for(request.user, customer_id)
     orders = list(selectors.orders_for(request.user, customer_id=customer.pk)[:PAGE_SIZE])
     invoices: dict[int, list] = {}

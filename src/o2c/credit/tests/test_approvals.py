@@ -46,7 +46,7 @@ def _held(place, customer, quantity):
     return order
 
 
-def test_hold_in_other_currency_routes_to_analyst_and_is_approved(
+def test_foreign_currency_hold_approved_by_analyst(
     client, usd_customer, catalogue, place, rates_today, credit_team
 ):
     # given a USD order of 1,360.00 USD (1,088.00 EUR) against a 1,000.00 EUR limit
@@ -143,7 +143,7 @@ def test_cancelling_held_order_closes_approval(
     assert item.state == "cancelled"
 
 
-def test_person_outside_credit_team_cannot_decide_or_see_queue(
+def test_outsider_cannot_decide_or_see_queue(
     client, entity, usd_customer, catalogue, place, rates_today, make_user
 ):
     order = _held(place, usd_customer, "8")
@@ -221,7 +221,7 @@ def test_api_approval_and_exposure(
     assert exposure["released_orders"] == "1088.00"
 
 
-def test_reviews_open_once_and_close_with_next_due_date(entity, make_customer, rates_today):
+def test_reviews_open_once_and_close(entity, make_customer, rates_today):
     # given one customer never reviewed and one reviewed recently
     due = make_customer(entity, credit_limit_amount=Decimal("500"), credit_limit_currency="EUR")
     recent = make_customer(entity, credit_limit_amount=Decimal("500"), credit_limit_currency="EUR")

@@ -35,7 +35,7 @@ def test_reopening_cancelled_order_rechecks_credit(limited, catalogue, place, ra
     # when SO-1 is re-opened
     so1 = reopen_order(so1, reason="customer confirmed after all")
 
-    # then the check sees 9,000.00 + 8,000.00 = 17,000.00 against 10,000.00
+    # then the check counts 9,000.00 + 8,000.00 = 17,000.00 against 10,000.00
     assert so1.status == OrderStatus.ON_CREDIT_HOLD
     check = CreditCheck.objects.filter(order=so1).latest("id")
     assert check.trigger == "reopen"
@@ -119,9 +119,7 @@ def test_small_order_in_weak_currency_passes(make_customer, entity, catalogue, p
     assert CreditCheck.objects.get(order=order).order_amount == Decimal("12.50")
 
 
-def test_exposure_counts_unapplied_cash_and_partly_invoiced_orders(
-    entity, make_customer, post, rates_today
-):
+def test_exposure_nets_unapplied_cash(entity, make_customer, post, rates_today):
     # given an invoice of 300.00 USD and a payment on account of 100.00 USD
     customer = make_customer(entity, currency="USD")
     post(customer, "invoice", "INV-1", rates_today, "300.00")

@@ -80,7 +80,7 @@ def test_same_idempotency_key_with_other_body_is_rejected(client, people):
     assert Order.objects.count() == 1
 
 
-def test_bad_payload_names_line_and_field_and_creates_nothing(client, people):
+def test_bad_payload_names_line_and_field(client, people):
     body = {
         "customer_id": people["mine"].pk,
         "lines": [
@@ -158,3 +158,17 @@ def test_openapi_lists_order_endpoints(client, people):
     schema = client.get("/api/openapi.json", HTTP_AUTHORIZATION=f"Bearer {people['token']}").json()
     assert "/api/orders/" in schema["paths"]
     assert "/api/orders/edi/850" in schema["paths"]
+
+
+def test_change_through_api_rechecks_credit(client, people):
+    people["mine"].credit_limit_amount = 80
+    people["mine"].credit_limit_currency = "EUR"
+    people["mine"].save()
+    order = _post(client, "/", _body(people["mine"]), people["token"]).json()
+    assert order["status"] == "released"  # 64.90 EUR
+
+    changed = _post(client, f"/{order['id']}/change", {"quantities": {"1": "4"}}, people["token"])
+
+    assert changed.status_code == 200
+    assert changed.json()["status"] == "on_credit_hold"  # 50.00 + 39.90 > 80.00
+    assert changed.json()["net_amount"] == "89.90"

@@ -1,4 +1,4 @@
-"""A clerk enters an order in the web form, ships it and sees it invoiced, in Chromium."""
+"""In Chromium, a clerk enters an order in the web form, ships it and finds it invoiced."""
 
 import secrets
 

@@ -138,8 +138,8 @@ def test_second_real_850_with_vendor_part_numbers(entity, make_customer, rates_t
     assert [line.unit for line in order.lines.order_by("line_number")] == ["XPK", "EA"]
 
 
-def test_real_850_with_wrong_total_is_rejected_with_855(entity, make_customer, rates_today):
-    # given the Adobe sample, whose AMT*TT says 12 for a 665.00 order
+def test_real_850_wrong_total_rejected(entity, make_customer, rates_today):
+    # given the Adobe sample, whose AMT*TT states 12 for a 665.00 order
     customer = make_customer(entity, number="ADOBE", currency="USD")
     TradingPartner.objects.create(
         customer=customer,
@@ -189,7 +189,7 @@ def _interchange(
     return "~\n".join(segments).encode() + b"~\n"
 
 
-def test_bad_850_names_line_and_element_and_creates_nothing(pgw):
+def test_bad_850_names_line_and_element(pgw):
     # given an 850 with an unknown part, an unknown unit and a wrong price
     data = _interchange(
         [

@@ -84,7 +84,7 @@ def _assert_invoiced(order: Order, invoice: Invoice, net: str, tax: str):
     assert document.customer_id == order.customer_id
 
 
-def test_web_order_ends_as_posted_invoice_on_customer_page(client, buyer, clerk):
+def test_web_order_invoiced_end_to_end(client, buyer, clerk):
     client.force_login(clerk)
 
     # the clerk enters the order in the form
@@ -123,7 +123,7 @@ def test_web_order_ends_as_posted_invoice_on_customer_page(client, buyer, clerk)
     assert invoice.number in billing_section
 
 
-def test_api_order_ends_as_posted_invoice(client, buyer, clerk):
+def test_api_order_invoiced_end_to_end(client, buyer, clerk):
     _, token = ApiToken.issue(clerk, "erp")
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
@@ -157,7 +157,7 @@ def test_api_order_ends_as_posted_invoice(client, buyer, clerk):
     _assert_invoiced(order, Invoice.objects.get(pk=body["invoice_id"]), "450.00", "90.00")
 
 
-def test_csv_order_ends_as_posted_invoice(client, seller, buyer, clerk):
+def test_csv_order_invoiced_end_to_end(client, seller, buyer, clerk):
     client.force_login(clerk)
     content = b"customer,customer_reference,product,quantity\nC0001,PO-CSV-3,WIDGET,4\n"
     client.post(
@@ -174,7 +174,7 @@ def test_csv_order_ends_as_posted_invoice(client, seller, buyer, clerk):
     assert invoice.number in section
 
 
-def test_edi_order_ends_as_posted_invoice(seller, make_customer, net30, rates_today):
+def test_edi_order_invoiced_end_to_end(seller, make_customer, net30, rates_today):
     customer = make_customer(
         seller,
         number="PGW",
@@ -246,7 +246,7 @@ def test_partial_shipments_give_partial_invoices(buyer, place):
     assert [link.invoice.pk for link in order.invoices.all()] == [first.pk, second.pk]
 
 
-def test_invoiced_order_moves_from_orders_to_receivables_in_exposure(buyer, place, rates_today):
+def test_invoicing_moves_exposure_to_receivables(buyer, place, rates_today):
     order = place(buyer, [("CONSULT", "2")])
     record_shipment(order, {1: "1"})
     invoice_order(order)
