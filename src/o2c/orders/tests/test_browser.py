@@ -4,15 +4,7 @@ import secrets
 
 import pytest
 
-from o2c.billing.rules import load_rules
 from o2c.orders.models import Order
-
-
-@pytest.fixture
-def tax_rules(transactional_db):
-    """Load the shipped tax rules: a transactional test before this one may have flushed
-    the rows the billing data migration seeds."""
-    load_rules()
 
 
 @pytest.mark.browser
@@ -27,7 +19,6 @@ def test_clerk_enters_order_and_sees_it_invoiced(
     net30,
     catalogue,
     rates_today,
-    tax_rules,
 ):
     # given a French seller, a customer, and a clerk who looks after that customer
     entity.country = "FR"
