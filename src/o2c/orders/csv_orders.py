@@ -188,9 +188,10 @@ def import_orders_csv(
     groups: list[_Group] = []
     if not problems:
         groups, problems = _group(rows, entity, actor, file_name)
+    validated = {}
     for group in groups:
         try:
-            validate_order(group.request())
+            validated[id(group)] = validate_order(group.request())
         except OrderInvalid as error:
             problems.extend(
                 RecordProblem(
@@ -217,7 +218,12 @@ def import_orders_csv(
             for group in groups:
                 try:
                     order, was_created = place_order(
-                        group.request(), actor=actor, submit=submit, resend="return", import_run=run
+                        group.request(),
+                        actor=actor,
+                        submit=submit,
+                        resend="return",
+                        import_run=run,
+                        validated=validated[id(group)],
                     )
                 except OrderInvalid as error:
                     raise OrderFileRejected(

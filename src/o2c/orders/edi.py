@@ -29,7 +29,7 @@ from o2c.core.errors import O2CError
 from o2c.imports.errors import RecordProblem
 from o2c.imports.models import ImportRun, ImportStatus
 from o2c.orders.errors import OrderInvalid, OrderProblem
-from o2c.orders.intake import LineRequest, OrderRequest, validate_order
+from o2c.orders.intake import LineRequest, OrderRequest, ValidOrder, validate_order
 from o2c.orders.models import EdiInterchange, Order, OrderChannel, TradingPartner
 from o2c.orders.services import place_order
 from o2c.orders.units import X12_TO_REC20
@@ -77,6 +77,7 @@ class _PurchaseOrder:
     line_elements: list[list[str]] = field(default_factory=list)
     problems: list[OrderProblem] = field(default_factory=list)
     order: Order | None = None
+    validated: ValidOrder | None = None
 
 
 @dataclass
@@ -156,7 +157,7 @@ def receive_850(data: bytes, file_name: str, *, actor=None, submit: bool = True)
     purchase_orders, envelope_problems = _purchase_orders(interchange, partner, file_name)
     for purchase_order in purchase_orders:
         try:
-            validate_order(purchase_order.request)
+            purchase_order.validated = validate_order(purchase_order.request)
         except OrderInvalid as error:
             purchase_order.problems = error.problems
     problems = envelope_problems + [
@@ -190,6 +191,7 @@ def receive_850(data: bytes, file_name: str, *, actor=None, submit: bool = True)
                         submit=submit,
                         resend="return",
                         import_run=run,
+                        validated=purchase_order.validated,
                     )
                     created += was_created
             except OrderInvalid as error:

@@ -94,6 +94,7 @@ def place_order(
     submit: bool = True,
     resend: str = "reject",
     import_run=None,
+    validated: ValidOrder | None = None,
 ) -> tuple[Order, bool]:
     """Validate and create an order, then submit it unless `submit` is False.
 
@@ -101,9 +102,12 @@ def place_order(
     number) is already on an open or finished order is rejected. With
     `resend="return"`, an identical resend returns the existing order instead, so a
     file or interchange loaded twice creates nothing the second time.
+
+    `validated` is the result of `validate_order(request)` when the caller has just
+    checked a whole file with it, so the request is not validated twice.
     """
     _check_scope(request.customer, actor)
-    valid = validate_order(request)
+    valid = validated or validate_order(request)
     if valid.duplicate_of is not None:
         existing = valid.duplicate_of
         if resend == "return" and order_signature(existing) == valid.signature():

@@ -295,3 +295,19 @@ def test_added_line_goes_through_same_validation(customer, catalogue, rates_toda
     order = change_order(order, add_lines=[LineRequest(product_code="BOOK", quantity="2")])
     assert order.net_amount == Decimal("92.30")
     assert order.lines.get(line_number=2).product.code == "BOOK"
+
+
+@pytest.mark.parametrize("lines", [1, 25])
+def test_order_placement_queries_do_not_grow_with_lines(
+    customer, catalogue, rates_today, django_assert_max_num_queries, lines
+):
+    # given a customer with a EUR limit, so the credit check computes exposure
+    customer.credit_limit_amount = Decimal("1000000")
+    customer.credit_limit_currency = "EUR"
+    customer.save()
+    request = _request(customer, [LineRequest(product_code="WIDGET", quantity="1")] * lines)
+
+    # then placing the order costs the same 38 queries whatever its length
+    with django_assert_max_num_queries(38):
+        order, _ = place_order(request)
+    assert order.lines.count() == lines
