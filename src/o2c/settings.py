@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "o2c.ledger",
     "o2c.teams",
     "o2c.disputes",
+    "o2c.collections",
     "o2c.imports",
     "o2c.billing",
     "o2c.analytics",

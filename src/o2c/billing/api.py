@@ -16,9 +16,9 @@ from o2c.parties.selectors import customer_for
 router = Router()
 
 FILES = {
-    "pdf": ("application/pdf", "pdf", services.render_pdf),
-    "ubl": ("application/xml", "xml", services.render_ubl),
-    "facturx": ("application/pdf", "facturx.pdf", services.render_facturx),
+    "pdf": ("application/pdf", "pdf"),
+    "ubl": ("application/xml", "xml"),
+    "facturx": ("application/pdf", "facturx.pdf"),
 }
 
 
@@ -146,8 +146,8 @@ def _file(document, kind: str) -> HttpResponse:
         raise HttpError(404, f"No file type {kind!r}; use pdf, ubl or facturx.")
     if document.status != Status.POSTED:
         raise HttpError(404, "A draft has no documents yet.")
-    content_type, suffix, renderer = FILES[kind]
-    response = HttpResponse(renderer(document), content_type=content_type)
+    content_type, suffix = FILES[kind]
+    response = HttpResponse(services.document_file(document, kind), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{document.number}.{suffix}"'
     return response
 

@@ -344,3 +344,43 @@ class CreditNoteTax(TaxLine):
 
     def is_frozen(self) -> bool:
         return CreditNote.objects.filter(pk=self.credit_note_id, status=Status.POSTED).exists()
+
+
+class FileKind(models.TextChoices):
+    PDF = "pdf", "PDF"
+    UBL = "ubl", "Peppol BIS 3.0 UBL XML"
+    FACTURX = "facturx", "Factur-X PDF/A-3"
+
+
+class DocumentFile(models.Model):
+    """A rendered file of a posted invoice or credit note, kept as first produced.
+
+    Later downloads and e-mails serve these bytes, so the customer, the archive and the
+    person on the phone all see the same document even after templates change.
+    """
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="files"
+    )
+    credit_note = models.ForeignKey(
+        CreditNote, on_delete=models.PROTECT, null=True, blank=True, related_name="files"
+    )
+    kind = models.CharField(max_length=10, choices=FileKind.choices)
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "kind"], name="one_file_per_invoice_kind"),
+            models.UniqueConstraint(
+                fields=["credit_note", "kind"], name="one_file_per_credit_note_kind"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(invoice__isnull=True) ^ models.Q(credit_note__isnull=True),
+                name="file_of_one_document",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} of {self.invoice or self.credit_note}"

@@ -51,8 +51,8 @@ def credit_note_for(user, credit_note_id: int) -> CreditNote:
 def can_bill(user, entity) -> bool:
     """Return whether the person may post, send and credit invoices of the entity.
 
-    Members of the entity's billing team may, and so may its leaders and administrators;
-    other teams see invoices of their customers but do not change them.
+    Members of the entity's billing team may, and so may its leaders and administrators.
+    Other teams can read the invoices of their customers but cannot change them.
     """
     if is_admin(user):
         return True

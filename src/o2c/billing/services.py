@@ -1,9 +1,9 @@
 """Business verbs of billing: draft an invoice, post it, credit it, render and send it.
 
 An invoice is drafted with its lines and taxes computed at once (see `o2c.billing.tax`
-for the rules and the rounding). Posting assigns the next number of the entity's series
-in the same transaction as the ledger document, so a failed posting gives its number
-back; afterwards the invoice is frozen and only a credit note corrects it.
+for the rules and the rounding). Posting takes the next number of the entity's series in
+the same transaction as the ledger document, so a failed posting gives its number back.
+After posting the invoice is frozen, and only a credit note corrects it.
 """
 
 import datetime as dt
@@ -824,6 +824,37 @@ def render_facturx(invoice) -> bytes:
     from o2c.billing.documents import facturx
 
     return facturx.render(invoice)
+
+
+def document_file(document, kind: str) -> bytes:
+    """Return the stored file of a posted invoice or credit note, rendering it the first time.
+
+    `kind` is "pdf", "ubl" or "facturx". The first rendering is kept, so every later
+    download or e-mail carries the same bytes as the first one.
+    """
+    import hashlib
+
+    from o2c.billing.models import CreditNote, DocumentFile, FileKind
+
+    renderers = {
+        FileKind.PDF: render_pdf,
+        FileKind.UBL: render_ubl,
+        FileKind.FACTURX: render_facturx,
+    }
+    if kind not in renderers:
+        raise BillingError("unknown_file_kind", "{kind!r} is not pdf, ubl or facturx.", kind=kind)
+    owner = {"credit_note": document} if isinstance(document, CreditNote) else {"invoice": document}
+    stored = DocumentFile.objects.filter(kind=kind, **owner).first()
+    if stored is not None:
+        return bytes(stored.content)
+    content = renderers[kind](document)
+    with transaction.atomic():
+        stored, _ = DocumentFile.objects.get_or_create(
+            kind=kind,
+            **owner,
+            defaults={"content": content, "sha256": hashlib.sha256(content).hexdigest()},
+        )
+    return bytes(stored.content)
 
 
 def send_invoice(invoice, *, actor=None) -> None:

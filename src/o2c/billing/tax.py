@@ -37,6 +37,7 @@ from decimal import Decimal
 
 from django.db import models
 from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError
 
 from o2c.billing.errors import TaxError
 from o2c.core import money
@@ -146,7 +147,7 @@ def valid_eu_vat_number(number: str, country: str) -> bool:
     """
     try:
         compact = eu_vat.validate(number)
-    except Exception:  # stdnum raises several ValidationError subclasses
+    except ValidationError:
         return False
     return compact[:2] == VAT_PREFIX.get(country, country)
 

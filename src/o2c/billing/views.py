@@ -18,9 +18,9 @@ from o2c.parties.selectors import customer_for
 PAGE_SIZE = 50
 CUSTOMER_PAGE_ROWS = 20
 FILES = {
-    "pdf": ("application/pdf", "pdf", services.render_pdf),
-    "ubl": ("application/xml", "xml", services.render_ubl),
-    "facturx": ("application/pdf", "facturx.pdf", services.render_facturx),
+    "pdf": ("application/pdf", "pdf"),
+    "ubl": ("application/xml", "xml"),
+    "facturx": ("application/pdf", "facturx.pdf"),
 }
 
 
@@ -132,8 +132,8 @@ def _file_response(document, kind: str) -> HttpResponse:
         raise Http404("No such file type.")
     if not document.is_posted:
         raise Http404("A draft has no documents yet.")
-    content_type, suffix, renderer = FILES[kind]
-    response = HttpResponse(renderer(document), content_type=content_type)
+    content_type, suffix = FILES[kind]
+    response = HttpResponse(services.document_file(document, kind), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{document.number}.{suffix}"'
     return response
 

@@ -1,7 +1,7 @@
 """Factur-X: the printable PDF as PDF/A-3 with the EN 16931 CII XML embedded.
 
-The CII XML follows the Factur-X EN 16931 profile; the factur-x library checks it
-against its XSD while embedding it and writes the XMP metadata PDF/A-3 needs.
+The CII XML follows the Factur-X EN 16931 profile. The factur-x library checks it
+against its XSD while embedding it, and writes the XMP metadata that PDF/A-3 needs.
 """
 
 from lxml import etree

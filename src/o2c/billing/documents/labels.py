@@ -139,7 +139,7 @@ LABELS = {
     },
 }
 
-# Mentions the law asks to print, keyed as the tax engine names them.
+# Mentions the law requires on the invoice, keyed by the tax engine's mention names.
 MENTIONS = {
     "reverse_charge": {
         "en": "Reverse charge: VAT to be accounted for by the customer "

@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMessage
 
-from o2c.billing.documents import common, pdf, ubl
+from o2c.billing.documents import common, pdf
 from o2c.billing.documents.labels import labels
 from o2c.billing.errors import BillingError
 from o2c.parties.services import record_event
@@ -29,10 +29,12 @@ BODY = {
 def send(document, *, actor=None) -> None:
     """E-mail the PDF and the UBL XML to every billing contact with an address.
 
-    The message goes through Django's configured backend (SMTP by default, host and
-    port from O2C_EMAIL_HOST and O2C_EMAIL_PORT); a failure to deliver raises, and the
-    customer's timeline records only messages that were sent.
+    The message goes through Django's configured backend: SMTP by default, with host
+    and port from O2C_EMAIL_HOST and O2C_EMAIL_PORT. A failure to deliver raises, so
+    the customer's timeline records only messages that were sent.
     """
+    from o2c.billing.services import document_file
+
     common.require_posted(document)
     customer = document.customer
     recipients = common.billing_emails(customer)
@@ -62,8 +64,8 @@ def send(document, *, actor=None) -> None:
         to=recipients,
         reply_to=[document.entity.email] if document.entity.email else None,
     )
-    message.attach(f"{document.number}.pdf", pdf.render(document), "application/pdf")
-    message.attach(f"{document.number}.xml", ubl.render(document), "application/xml")
+    message.attach(f"{document.number}.pdf", document_file(document, "pdf"), "application/pdf")
+    message.attach(f"{document.number}.xml", document_file(document, "ubl"), "application/xml")
     message.send(fail_silently=False)
 
     record_event(

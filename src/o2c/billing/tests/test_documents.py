@@ -4,11 +4,9 @@ import datetime as dt
 import email
 import email.policy
 import io
-import socket
 from decimal import Decimal
 
 import pytest
-from aiosmtpd.controller import Controller
 from facturx import get_xml_from_pdf, xml_check_xsd
 from lxml import etree
 from pypdf import PdfReader
@@ -125,34 +123,6 @@ def test_facturx_of_credit_note_and_reverse_charge(buyer_de, invoice_for):
         assert [f for f in facturx_rule_failures(xml) if f.is_error] == []
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server(settings):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-
-
 def test_send_invoice_delivers_pdf_and_ubl_over_smtp(posted_fr, smtp_server):
     customer = posted_fr.customer
     Contact.objects.create(
@@ -185,3 +155,25 @@ def test_send_without_billing_contact_is_rejected(posted_fr, smtp_server):
 
     assert raised.value.code == "no_billing_contact"
     assert smtp_server.messages == []
+
+
+def test_document_file_is_kept_as_first_rendered(posted_fr, monkeypatch):
+    from o2c.billing import services
+    from o2c.billing.models import DocumentFile
+
+    first = services.document_file(posted_fr, "pdf")
+    monkeypatch.setattr(services, "render_pdf", lambda document: b"%PDF-changed template")
+
+    again = services.document_file(posted_fr, "pdf")
+
+    assert again == first
+    assert DocumentFile.objects.filter(invoice=posted_fr, kind="pdf").count() == 1
+
+
+def test_document_file_of_draft_is_rejected(buyer_fr, invoice_for):
+    from o2c.billing.services import document_file
+
+    with pytest.raises(BillingError) as raised:
+        document_file(invoice_for(buyer_fr, [line()]), "pdf")
+
+    assert raised.value.code == "not_posted"

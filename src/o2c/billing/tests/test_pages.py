@@ -1,4 +1,4 @@
-"""Invoice pages and API: who sees what, who may post and credit, and downloads."""
+"""Invoice pages and API: the customer scope, the billing role for changes, downloads."""
 
 import datetime as dt
 from decimal import Decimal

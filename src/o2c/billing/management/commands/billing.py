@@ -8,11 +8,7 @@ from o2c.billing.models import Invoice, TaxRule
 from o2c.billing.rules import SHIPPED_RULES, load_rules
 from o2c.core.errors import O2CError
 
-RENDERERS = {
-    "pdf": (services.render_pdf, "pdf"),
-    "ubl": (services.render_ubl, "xml"),
-    "facturx": (services.render_facturx, "facturx.pdf"),
-}
+SUFFIXES = {"pdf": "pdf", "ubl": "xml", "facturx": "facturx.pdf"}
 
 
 class Command(BaseCommand):
@@ -36,7 +32,7 @@ class Command(BaseCommand):
         send.add_argument("invoice_ids", nargs="+", type=int)
         render = subcommands.add_parser("render", help="Write an invoice's file to a folder.")
         render.add_argument("invoice_id", type=int)
-        render.add_argument("kind", choices=sorted(RENDERERS))
+        render.add_argument("kind", choices=sorted(SUFFIXES))
         render.add_argument("--output", type=Path, default=Path("."), help="Folder to write to.")
         check = subcommands.add_parser(
             "validate", help="Check a UBL file against the UBL 2.1 schemas and EN 16931 rules."
@@ -85,11 +81,10 @@ class Command(BaseCommand):
 
     def _render(self, options):
         (invoice,) = self._invoices([options["invoice_id"]])
-        renderer, suffix = RENDERERS[options["kind"]]
         folder = options["output"]
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{invoice.number}.{suffix}"
-        path.write_bytes(renderer(invoice))
+        path = folder / f"{invoice.number}.{SUFFIXES[options['kind']]}"
+        path.write_bytes(services.document_file(invoice, options["kind"]))
         self.stdout.write(f"Wrote {path}.")
 
     def _validate(self, options):
