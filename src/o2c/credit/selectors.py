@@ -1,7 +1,9 @@
 """Reads of the credit team's work that apply the person's scope."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from o2c.credit.models import CreditCheck
+from o2c.orders.models import Order, OrderStatus
 from o2c.teams.models import OPEN_WORK_STATES, Membership, Role, TeamFunction, WorkItem, WorkKind
 from o2c.teams.selectors import is_admin, visible_customers
 
@@ -25,6 +27,27 @@ def may_manage_credit(user, entity) -> bool:
             team__function=TeamFunction.CREDIT,
             role__in=[Role.LEAD, Role.LEADER, Role.ADMIN],
         ).exists()
+    )
+
+
+def holds_without_open_approval(user, *, is_member: bool | None = None) -> QuerySet:
+    """Return held orders the person may see whose approval item is no longer open.
+
+    An approval closed from the generic work item page (not through a credit decision)
+    leaves its order on hold; listing those keeps such orders in the credit team's view.
+    """
+    if not (is_credit_member(user) if is_member is None else is_member):
+        return Order.objects.none()
+    open_approvals = CreditCheck.objects.filter(
+        order=OuterRef("pk"), decision="", work_item__state__in=OPEN_WORK_STATES
+    )
+    return (
+        Order.objects.filter(
+            status=OrderStatus.ON_CREDIT_HOLD, customer__in=visible_customers(user)
+        )
+        .exclude(Exists(open_approvals))
+        .select_related("customer")
+        .order_by("order_date", "id")
     )
 
 

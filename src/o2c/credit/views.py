@@ -11,7 +11,12 @@ from o2c.core.errors import O2CError
 from o2c.credit import services
 from o2c.credit.exposure import compute_exposure, past_due_beyond
 from o2c.credit.models import CreditCheck, CreditProfile
-from o2c.credit.selectors import credit_queue, is_credit_member, may_manage_credit
+from o2c.credit.selectors import (
+    credit_queue,
+    holds_without_open_approval,
+    is_credit_member,
+    may_manage_credit,
+)
 from o2c.fx.errors import RateError
 from o2c.orders.selectors import order_for
 from o2c.parties.selectors import customer_for
@@ -25,6 +30,7 @@ def queue(request):
     mine = request.GET.get("mine") == "1"
     kind = request.GET.get("kind", "")
     items = credit_queue(request.user, mine=mine, kind=kind)
+    is_member = is_credit_member(request.user)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -34,7 +40,10 @@ def queue(request):
             (WorkKind.CREDIT_APPROVAL, "Credit approvals"),
             (WorkKind.CREDIT_REVIEW, "Credit reviews"),
         ],
-        "is_member": is_credit_member(request.user),
+        "is_member": is_member,
+        "unattended_holds": list(
+            holds_without_open_approval(request.user, is_member=is_member)[:PAGE_SIZE]
+        ),
     }
     return render(request, "credit/queue.html", context)
 

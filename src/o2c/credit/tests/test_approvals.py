@@ -191,7 +191,7 @@ def test_queue_query_count_is_bounded(
             "1",
         )
     client.force_login(credit_team["leader"])
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("credit:queue"))
     assert response.content.decode().count("on credit hold") == 15
 
@@ -287,3 +287,24 @@ def test_customer_credit_page_shows_exposure(
     client.force_login(credit_team["analyst"])
     html = client.get(reverse("credit:customer_credit", args=[usd_customer.pk])).content.decode()
     assert "272.00 EUR" in html
+
+
+def test_hold_with_closed_item_stays_in_queue(
+    client, usd_customer, catalogue, place, rates_today, credit_team
+):
+    from o2c.teams.services import close_work_item
+
+    # given a held order whose approval item was closed without a decision
+    order = _held(place, usd_customer, "8")
+    close_work_item(
+        WorkItem.objects.get(kind=WorkKind.CREDIT_APPROVAL), outcome="closed by mistake"
+    )
+    client.force_login(credit_team["analyst"])
+
+    # then the queue still lists it, and it can still be decided
+    queue = client.get(reverse("credit:queue")).content.decode()
+    assert 'id="unattended-holds"' in queue
+    assert order.number in queue
+    decide_credit_hold(order, approve=True, reason="limit raised", actor=credit_team["analyst"])
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RELEASED
