@@ -34,7 +34,7 @@ def holds_without_open_approval(user, *, is_member: bool | None = None) -> Query
     """Return held orders the person may see whose approval item is no longer open.
 
     An approval closed from the generic work item page (not through a credit decision)
-    leaves its order on hold; listing those keeps such orders in the credit team's view.
+    leaves its order on hold. Listing those keeps such orders in the credit team's view.
     """
     if not (is_credit_member(user) if is_member is None else is_member):
         return Order.objects.none()
