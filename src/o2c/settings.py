@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "o2c.imports",
     "o2c.billing",
     "o2c.analytics",
+    "o2c.orders",
+    "o2c.credit",
     "o2c.demo",
 ]
 
