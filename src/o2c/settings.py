@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "o2c.teams",
     "o2c.disputes",
     "o2c.imports",
+    "o2c.banking",
     "o2c.analytics",
     "o2c.demo",
 ]
