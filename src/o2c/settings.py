@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "o2c.disputes",
     "o2c.imports",
     "o2c.banking",
+    "o2c.cashapp",
     "o2c.analytics",
     "o2c.demo",
 ]
