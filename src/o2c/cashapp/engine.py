@@ -192,6 +192,7 @@ class Proposal:
     evidence: list[str] = field(default_factory=list)
     on_account: Decimal = ZERO  # in the line's currency
     write_off_reason: str = ""
+    advice_id: int | None = None
 
     def key(self) -> tuple:
         return (self.customer_id, tuple(sorted(a.item.id for a in self.allocations)))
@@ -267,6 +268,11 @@ class OpenBook:
         item.open_amount -= amount
         if item.open_amount > ZERO:
             self.by_amount[(item.currency, item.open_amount)].append(item_id)
+
+    def drop_advice(self, advice_id: int) -> None:
+        """Forget an advice once a line has used it."""
+        for key, advices in list(self.advices_by_amount.items()):
+            self.advices_by_amount[key] = [item for item in advices if item.id != advice_id]
 
     def open_items_of(self, customer_id: int) -> list[OpenItem]:
         return [
@@ -824,7 +830,7 @@ class OpenBook:
             ]
             proposal = self._fit(line, customer_id, items, evidence, customers)
             if proposal is not None:
-                proposal.evidence.append(f"advice {advice.id}")
+                proposal.advice_id = advice.id
                 proposals.append(proposal)
         return proposals
 

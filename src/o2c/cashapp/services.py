@@ -320,7 +320,11 @@ def apply_proposal(
         write_off_reason=proposal.write_off_reason,
         actor=actor,
     )
+    if proposal.advice_id is not None:
+        RemittanceAdvice.objects.filter(pk=proposal.advice_id).update(line=line)
     if book is not None:
+        if proposal.advice_id is not None:
+            book.drop_advice(proposal.advice_id)
         for allocation in proposal.allocations:
             book.consume(
                 allocation.item.id,
