@@ -221,6 +221,13 @@ class StatementLine(models.Model):
         return f"{self.booking_date} {self.amount} {self.currency} {self.counterparty_name}"
 
     @property
+    def shown_amount(self):
+        """Return the amount at its currency's decimals, for messages."""
+        from o2c.core import money
+
+        return money.round_amount(self.amount, self.currency)
+
+    @property
     def text(self) -> str:
         """Return every free text of the line, for reading references out of it."""
         parts = [

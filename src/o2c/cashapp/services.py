@@ -508,7 +508,9 @@ def _open_deduction(invoice: Document, amount: Decimal, line: StatementLine, act
         currency=invoice.currency,
         reason=DisputeReason.SHORT_PAYMENT,
         opened_on=line.booking_date,
-        description=f"Bank line {line.pk} paid {invoice.number} short by {amount} {invoice.currency}.",
+        description=(
+            f"Bank line {line.pk} paid {invoice.number} short by {amount} {invoice.currency}."
+        ),
         source=SOURCE,
     )
     team = Team.objects.filter(entity=invoice.entity, function=TeamFunction.DISPUTES).first()
@@ -536,7 +538,7 @@ def _open_deduction(invoice: Document, amount: Decimal, line: StatementLine, act
 
 def _record_decision(line, customer, match: LineMatch, disputes, actor) -> None:
     parts = [f"{item['invoice']} {item['amount']} {item['currency']}" for item in match.applied]
-    summary = f"Bank receipt of {line.amount} {line.currency} on {line.booking_date}"
+    summary = f"Bank receipt of {line.shown_amount} {line.currency} on {line.booking_date}"
     if parts:
         summary += " applied to " + ", ".join(parts)
     if match.on_account_amount:
@@ -642,7 +644,7 @@ def apply_split(
             "split_exceeds_line",
             "The amounts add up to {total}, more than the {amount} {currency} received.",
             total=total,
-            amount=line.amount,
+            amount=line.shown_amount,
             currency=line.currency,
         )
     planned = [PlannedAllocation(document, amount) for document, amount in parts]
@@ -703,7 +705,7 @@ def refund_line(line: StatementLine, customer: Customer, *, actor, reason: str) 
     record_event(
         customer,
         "cash_refunded",
-        f"Bank receipt of {line.amount} {line.currency} refunded: {reason}",
+        f"Bank receipt of {line.shown_amount} {line.currency} refunded: {reason}",
         actor=actor,
         document=refund,
         line_id=line.pk,
@@ -737,8 +739,8 @@ def return_line(
         record_event(
             customer,
             "cash_returned",
-            f"Bank receipt of {line.amount} {line.currency} from {line.counterparty_name or 'an unknown payer'} "
-            f"returned: {reason}",
+            f"Bank receipt of {line.shown_amount} {line.currency} from "
+            f"{line.counterparty_name or 'an unknown payer'} returned: {reason}",
             actor=actor,
             line_id=line.pk,
         )
@@ -786,7 +788,7 @@ def _process_reversal(line: StatementLine, actor, result: MatchRunResult) -> Non
         record_event(
             customer,
             "cash_reversed",
-            f"The bank reversed the receipt of {original.amount} {original.currency} of "
+            f"The bank reversed the receipt of {original.shown_amount} {original.currency} of "
             f"{original.booking_date}; its application is undone",
             actor=actor,
             line_id=line.pk,

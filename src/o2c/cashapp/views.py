@@ -198,7 +198,7 @@ def on_account(request, line_id: int):
     def action():
         customer = _customer(request, line)
         services.put_on_account(line, customer, actor=request.user, note=_reason(request))
-        return f"{line.amount} {line.currency} put on the account of {customer}"
+        return f"{line.shown_amount} {line.currency} put on the account of {customer}"
 
     return _act(request, line, action)
 
@@ -211,7 +211,7 @@ def refund(request, line_id: int):
     def action():
         customer = _customer(request, line)
         services.refund_line(line, customer, actor=request.user, reason=_reason(request))
-        return f"{line.amount} {line.currency} refunded to {customer}"
+        return f"{line.shown_amount} {line.currency} refunded to {customer}"
 
     return _act(request, line, action)
 
@@ -226,7 +226,7 @@ def return_to_payer(request, line_id: int):
         if request.POST.get("customer", "").isdigit():
             customer = _customer(request, line)
         services.return_line(line, actor=request.user, reason=_reason(request), customer=customer)
-        return f"{line.amount} {line.currency} returned to the payer"
+        return f"{line.shown_amount} {line.currency} returned to the payer"
 
     return _act(request, line, action)
 
