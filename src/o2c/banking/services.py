@@ -112,7 +112,7 @@ def add_bank_account(
         identifier=compact,
         iban=iban,
         currency=currency,
-        name=name or f"{bank_name or 'Account'} {compact[-4:]}",
+        name=(name or f"{bank_name or 'Account'} {compact}")[:100],
         bic=bic,
         bank_name=bank_name,
         csv_mapping=csv_mapping,
@@ -195,7 +195,7 @@ def import_statement_file(
     started_at = timezone.now()
     sha256 = file_sha256(path)
     data = path.read_bytes()
-    family = format or parsers.detect_format(data)
+    family = format or parsers.detect_format(data) or ("csv" if mapping or account else None)
 
     try:
         with transaction.atomic():
