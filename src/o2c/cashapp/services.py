@@ -208,8 +208,8 @@ def run_matching(
     books: dict[int, OpenBook] = {}
     for line in lines.iterator(chunk_size=2000):
         result.lines_seen += 1
-        if line.amount < ZERO:
-            if line.is_reversal:
+        if line.amount <= ZERO:
+            if line.is_reversal and line.amount < ZERO:
                 _process_reversal(line, actor, result)
             else:
                 StatementLine.objects.filter(pk=line.pk).update(state=LineState.IGNORED)

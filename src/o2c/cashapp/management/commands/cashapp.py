@@ -1,4 +1,3 @@
-import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -92,7 +91,7 @@ class Command(BaseCommand):
                 count = writer(records, stream)
             self.stderr.write(f"{count} line(s) written to {options['output']}.")
         else:
-            writer(records, sys.stdout)
+            writer(records, self.stdout)
 
     def _remittance(self, options):
         path: Path = options["file"]
