@@ -13,9 +13,12 @@ thousands of lines costs no query per line. It reads, in this order:
    write-off tolerance, net of bank charges, converted from another currency, or a
    combination of the customer's open items (a subset-sum search with a bound).
 
-Each finding is evidence with a weight w; a proposal's confidence is 1 − Π(1 − w) of
-the evidence that agrees with it, lowered when evidence points to another customer
-or when another proposal is nearly as good.
+Each finding is evidence with a weight w. Findings about the open items (references,
+amounts) combine as P_items = 1 − Π(1 − w); findings about the payer (account, name,
+customer number) combine the same way into P_payer. A known payer says little about
+which of its invoices are paid, so the confidence is P_items + (1 − P_items) × P_payer
+× CUSTOMER_SHARE. It is lowered when the payer evidence points to another customer, when
+the payment far exceeds the invoices named, and when another proposal is nearly as good.
 """
 
 import datetime as dt
@@ -24,7 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from stdnum import iso11649
 
 from o2c.core import money
@@ -45,22 +48,27 @@ W_AMOUNT_EXACT = Decimal("0.70")
 W_AMOUNT_DISCOUNT = Decimal("0.65")
 W_AMOUNT_CHARGES_REPORTED = Decimal("0.65")
 W_AMOUNT_TOLERANCE = Decimal("0.50")
-W_AMOUNT_COMBINATION = Decimal("0.55")
+W_AMOUNT_COMBINATION = Decimal("0.85")
+W_AMOUNT_UNIQUE = Decimal("0.90")
+W_AMOUNT_WHOLE_BALANCE = Decimal("0.88")
 W_AMOUNT_ONLY = Decimal("0.35")
 W_AMOUNT_NEAR = Decimal("0.35")
 NEAR_PERCENT = Decimal("20")
 CONFLICT_FACTOR = Decimal("0.6")
+FAR_OVER_FACTOR = Decimal("0.85")
+# Evidence about the customer can remove at most this share of the doubt about the items.
+CUSTOMER_SHARE = Decimal("0.5")
 AMBIGUITY_MARGIN = Decimal("0.05")
 AMBIGUITY_PENALTY = Decimal("0.15")
 MIN_NUMBER_LENGTH = 4
 MIN_FUZZY_LENGTH = 5
 COMBINATION_NODE_BUDGET = 20_000
+MAX_NAME_CANDIDATES = 500
 
 LEGAL_FORMS = {
     "AG", "BV", "CO", "CORP", "CORPORATION", "GMBH", "INC", "LLC", "LTD", "LIMITED", "NV",
     "PLC", "SA", "SARL", "SAS", "SPA", "SRL", "KG", "OY", "AB", "AS", "THE", "AND",
 }  # fmt: skip
-RF_PATTERN = re.compile(r"RF\s?\d\d(?:\s?[0-9A-Z]){1,21}")
 TOKEN = re.compile(r"[0-9A-Z]+")
 
 
@@ -329,12 +337,17 @@ class OpenBook:
         ranked = sorted(
             proposals.values(), key=lambda proposal: (-proposal.confidence, proposal.key())
         )
-        if len(ranked) > 1 and ranked[0].confidence - ranked[1].confidence < AMBIGUITY_MARGIN:
-            ranked[0].confidence = max(ZERO, ranked[0].confidence - AMBIGUITY_PENALTY)
-            ranked[0].evidence.append(
-                f"another proposal is nearly as likely ({ranked[1].confidence:.2f})"
-            )
-            ranked.sort(key=lambda proposal: (-proposal.confidence, proposal.key()))
+        if ranked:
+            top = ranked[0]
+            # A proposal for part of the same invoices is no rival: only another customer
+            # or another set of invoices makes the choice ambiguous.
+            rivals = [other for other in ranked[1:] if not _nested(top, other)]
+            if rivals and top.confidence - rivals[0].confidence < AMBIGUITY_MARGIN:
+                top.confidence = max(ZERO, top.confidence - AMBIGUITY_PENALTY)
+                top.evidence.append(
+                    f"another proposal is nearly as likely ({rivals[0].confidence:.2f})"
+                )
+                ranked.sort(key=lambda proposal: (-proposal.confidence, proposal.key()))
         floor = self.rules.suggestion_floor
         return [proposal for proposal in ranked if proposal.confidence >= floor][:limit]
 
@@ -348,17 +361,23 @@ class OpenBook:
                     continue
                 found[item_id] = (weight, message.format(number=self.items[item_id].number))
 
-        for match in RF_PATTERN.finditer(text):
-            candidate = compact(match.group(0))
-            for end in range(len(candidate), 4, -1):
-                if iso11649.is_valid(candidate[:end]):
-                    body = candidate[4:end]
+        # References may be printed in groups ("RF27 0000 6113 65") or run together, so
+        # they are read from the text without spaces; the check digits find where each ends.
+        squeezed = compact(text)
+        position = squeezed.find("RF")
+        while position >= 0:
+            end = position
+            for candidate_end in range(min(len(squeezed), position + 25), position + 4, -1):
+                candidate = squeezed[position:candidate_end]
+                if candidate[2:4].isdigit() and iso11649.is_valid(candidate):
                     note(
-                        self.by_number.get(body, ()),
+                        self.by_number.get(candidate[4:], ()),
                         W_RF_REFERENCE,
-                        f"RF creditor reference {candidate[:end]} is invoice {{number}}",
+                        f"RF creditor reference {candidate} is invoice {{number}}",
                     )
+                    end = candidate_end
                     break
+            position = squeezed.find("RF", max(end, position + 2))
 
         tokens = TOKEN.findall(text)
         candidates: dict[str, str] = {}
@@ -379,8 +398,7 @@ class OpenBook:
             weight = W_INVOICE_NUMBER if len(candidate) >= 6 else W_INVOICE_NUMBER_SHORT
             split = " (split in the text)" if " " in shown else ""
             note(item_ids, weight, f"invoice number {{number}} in the text{split}")
-        if exact_hits:
-            return found
+        exact_customers = {self.items[item_id].customer_id for item_id in exact_hits}
         fuzzy_hits: dict[int, str] = {}
         for candidate in candidates:
             if len(candidate) < MIN_FUZZY_LENGTH or candidate in self.by_number:
@@ -390,6 +408,8 @@ class OpenBook:
                 matched.update(self.by_number.get(variant, ()))
                 matched.update(self.fuzzy.get(variant, ()))
             for item_id in matched:
+                if exact_customers and self.items[item_id].customer_id not in exact_customers:
+                    continue
                 fuzzy_hits.setdefault(item_id, candidate)
         if len({self.items[item_id].customer_id for item_id in fuzzy_hits}) == 1:
             for item_id, candidate in fuzzy_hits.items():
@@ -416,26 +436,31 @@ class OpenBook:
                     evidence[customer_id].append(
                         (W_PAYER_ALIAS, f"payer name {line.counterparty_name!r} is known")
                     )
-            candidates: set[int] = set()
-            for token in key.split():
-                if len(token) >= 3:
-                    candidates.update(self.name_tokens.get(token, ()))
-            for customer_id in candidates:
-                customer = self.customers.get(customer_id)
-                if customer is None:
-                    continue
-                score = fuzz.token_sort_ratio(key, customer.key)
-                if score >= self.rules.name_min_score:
-                    weight = Decimal("0.30") + Decimal("0.40") * Decimal(
-                        score - self.rules.name_min_score
-                    ) / Decimal(max(1, 100 - self.rules.name_min_score))
-                    evidence[customer_id].append(
-                        (
-                            weight.quantize(Decimal("0.01")),
-                            f"payer name {line.counterparty_name!r} resembles "
-                            f"{customer.name!r} ({score:.0f}/100)",
-                        )
+            choices = {
+                customer_id: self.customers[customer_id].key
+                for customer_id in self._name_candidates(key)
+                if customer_id in self.customers
+            }
+            found = process.extract(
+                key,
+                choices,
+                scorer=fuzz.token_sort_ratio,
+                score_cutoff=self.rules.name_min_score,
+                limit=5,
+            )
+            for _, score, customer_id in found:
+                customer = self.customers[customer_id]
+                span = Decimal(max(1, 100 - self.rules.name_min_score))
+                weight = Decimal("0.30") + Decimal("0.40") * (
+                    Decimal(str(score)) - self.rules.name_min_score
+                ) / span
+                evidence[customer_id].append(
+                    (
+                        weight.quantize(Decimal("0.01")),
+                        f"payer name {line.counterparty_name!r} resembles "
+                        f"{customer.name!r} ({score:.0f}/100)",
                     )
+                )
         for token in TOKEN.findall(text):
             customer_id = self.customers_by_number.get(token)
             if customer_id is not None:
@@ -443,6 +468,19 @@ class OpenBook:
                     (W_CUSTOMER_NUMBER, f"customer number {token} in the text")
                 )
         return evidence
+
+    def _name_candidates(self, key: str) -> set[int]:
+        """Return customers sharing the rarest words of a payer name (at most a few hundred)."""
+        tokens = sorted(
+            (token for token in key.split() if len(token) >= 3),
+            key=lambda token: len(self.name_tokens.get(token, ())),
+        )
+        candidates: set[int] = set()
+        for token in tokens[:2]:
+            customers = self.name_tokens.get(token, ())
+            if len(customers) <= MAX_NAME_CANDIDATES:
+                candidates.update(customers)
+        return candidates
 
     # Fitting amounts ----------------------------------------------------------
 
@@ -519,8 +557,9 @@ class OpenBook:
         if amount_weight is not None and outcome in ("exact", "discount"):
             weights[-1] = amount_weight
         conflict = False
+        payer_weights = []
         for weight, note in customers.get(customer_id, ()):
-            weights.append(weight)
+            payer_weights.append(weight)
             evidence.append(note)
         others = [other for other in customers if other != customer_id]
         strong_other = any(
@@ -529,9 +568,13 @@ class OpenBook:
         if strong_other and not customers.get(customer_id):
             conflict = True
             evidence.append("the payer account or name belongs to another customer")
-        confidence = _combine(weights)
+        items_likely = _combine(weights)
+        confidence = items_likely + (1 - items_likely) * _combine(payer_weights) * CUSTOMER_SHARE
         if conflict:
             confidence *= CONFLICT_FACTOR
+        if outcome == "over" and -difference * HUNDRED > open_total * NEAR_PERCENT:
+            confidence *= FAR_OVER_FACTOR
+            evidence.append("the payment is far more than the invoices named")
         return Proposal(
             customer_id=customer_id,
             allocations=allocations,
@@ -656,7 +699,18 @@ class OpenBook:
             charges = line.charges_amount or ZERO
             exact = [item for item in group if item.open_amount == paid]
             if len(exact) == 1:
-                proposals.append(self._fit(line, customer_id, exact, [], customers))
+                proposals.append(
+                    self._fit(
+                        line,
+                        customer_id,
+                        exact,
+                        [],
+                        customers,
+                        amount_note="amount equals the open amount of one of the customer's "
+                        "invoices, and of no other",
+                        amount_weight=W_AMOUNT_UNIQUE,
+                    )
+                )
                 continue
             if len(exact) > 1:
                 exact.sort(key=lambda item: (item.due_date, item.id))
@@ -680,7 +734,11 @@ class OpenBook:
                 and item.open_amount - item.discount_on(line.booking_date) == paid
             ]
             if len(discounted) == 1:
-                proposals.append(self._fit(line, customer_id, discounted, [], customers))
+                proposals.append(
+                    self._fit(
+                        line, customer_id, discounted, [], customers, amount_weight=W_AMOUNT_UNIQUE
+                    )
+                )
                 continue
             whole = sum((item.open_amount for item in group), ZERO)
             if len(group) > 1 and whole == paid:
@@ -694,6 +752,7 @@ class OpenBook:
                         customers,
                         amount_note=f"amount equals the customer's whole open balance "
                         f"({len(group)} items)",
+                        amount_weight=W_AMOUNT_WHOLE_BALANCE,
                     )
                 )
                 continue
@@ -841,6 +900,14 @@ def _exact_note(items: list[OpenItem], fx: bool) -> str:
     if len(items) == 1:
         return "amount equals the open amount"
     return f"amount equals the open amount of the {len(items)} invoices"
+
+
+def _nested(one: Proposal, other: Proposal) -> bool:
+    if one.customer_id != other.customer_id:
+        return False
+    first = {allocation.item.id for allocation in one.allocations}
+    second = {allocation.item.id for allocation in other.allocations}
+    return first <= second or second <= first
 
 
 def _combine(weights: list[Decimal]) -> Decimal:

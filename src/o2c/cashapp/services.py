@@ -186,16 +186,25 @@ class MatchRunResult:
     reversals: int = 0
     ignored: int = 0
     errors: list[str] = field(default_factory=list)
+    # With post=False: (line id, best proposal or None, whether it would post).
+    decisions: list[tuple[int, Proposal | None, bool]] = field(default_factory=list)
 
 
 def run_matching(
-    entity: LegalEntity | None = None, *, lines=None, actor=None, book: OpenBook | None = None
+    entity: LegalEntity | None = None,
+    *,
+    lines=None,
+    actor=None,
+    book: OpenBook | None = None,
+    post: bool = True,
 ) -> MatchRunResult:
     """Run the engine over every line not yet decided (or the lines given).
 
     Receipts the engine is sure of are posted; the others go to the queue with their
     suggestions. Reversal lines undo what their original line posted; other outgoing
-    lines are not receipts and are set aside.
+    lines are not receipts and are set aside. With `post=False` nothing is written:
+    the decisions are returned, and the in-memory book still takes off what would have
+    been applied, so later lines see the same open amounts as in a real run.
     """
     result = MatchRunResult()
     if lines is None:
@@ -209,7 +218,9 @@ def run_matching(
     for line in lines.iterator(chunk_size=2000):
         result.lines_seen += 1
         if line.amount <= ZERO:
-            if line.is_reversal and line.amount < ZERO:
+            if not post:
+                result.ignored += 1
+            elif line.is_reversal and line.amount < ZERO:
                 _process_reversal(line, actor, result)
             else:
                 StatementLine.objects.filter(pk=line.pk).update(state=LineState.IGNORED)
@@ -220,7 +231,20 @@ def run_matching(
         current = books[line.entity_id]
         proposals = current.propose(LineFacts.from_line(line))
         threshold = current.rules.auto_post_threshold
-        if proposals and proposals[0].confidence >= threshold:
+        sure = bool(proposals) and proposals[0].confidence >= threshold
+        if not post:
+            result.decisions.append((line.pk, proposals[0] if proposals else None, sure))
+            if sure:
+                result.auto_applied += 1
+                for allocation in proposals[0].allocations:
+                    current.consume(
+                        allocation.item.id,
+                        allocation.amount + allocation.discount + allocation.write_off,
+                    )
+            else:
+                result.queued += 1
+            continue
+        if sure:
             try:
                 apply_proposal(
                     line, proposals[0], decision=Decision.AUTO, actor=actor, book=current
@@ -386,32 +410,35 @@ def post_line(
     disputes = []
     for index, item in enumerate(planned, start=1):
         invoice = item.document
+        # Money received before the invoice was posted waits on account until its date.
+        applied_on = max(on, invoice.document_date)
+        entry = {
+            "document_id": invoice.pk,
+            "invoice": invoice.number,
+            "amount": "0",
+            "currency": invoice.currency,
+            "fx_difference_base": "0",
+        }
         if item.amount > ZERO:
             result = allocate(
                 invoice,
                 payment,
-                on=on,
+                on=applied_on,
                 amount=item.amount,
                 note="bank receipt",
                 source=SOURCE,
                 actor=actor,
             )
-            applied.append(
-                {
-                    "document_id": invoice.pk,
-                    "invoice": invoice.number,
-                    "amount": str(result.allocation.amount),
-                    "currency": invoice.currency,
-                    "fx_difference_base": str(result.allocation.fx_difference_base),
-                }
-            )
+            entry["amount"] = str(result.allocation.amount)
+            entry["fx_difference_base"] = str(result.allocation.fx_difference_base)
+        applied.append(entry)
         if item.discount > ZERO:
             document = _settle_rest(
                 invoice,
                 DocumentKind.DISCOUNT,
                 f"DSC-BANK-{line.pk}-{index}",
                 item.discount,
-                on,
+                applied_on,
                 "early-payment discount",
                 actor,
             )
@@ -425,7 +452,7 @@ def post_line(
                 DocumentKind.WRITE_OFF,
                 f"WO-BANK-{line.pk}-{index}",
                 remainder,
-                on,
+                applied_on,
                 write_off_reason or "small difference",
                 actor,
             )
@@ -457,7 +484,7 @@ def post_line(
     )
     if other_documents:
         match.other_documents.add(*other_documents)
-    line.state = LineState.MATCHED if applied else LineState.ON_ACCOUNT
+    line.state = LineState.MATCHED if planned else LineState.ON_ACCOUNT
     line.save(update_fields=["state"])
     Suggestion.objects.filter(line=line).delete()
     _record_decision(line, customer, match, disputes, actor)
@@ -537,7 +564,11 @@ def _open_deduction(invoice: Document, amount: Decimal, line: StatementLine, act
 
 
 def _record_decision(line, customer, match: LineMatch, disputes, actor) -> None:
-    parts = [f"{item['invoice']} {item['amount']} {item['currency']}" for item in match.applied]
+    parts = [
+        f"{item['invoice']} {item['amount']} {item['currency']}"
+        for item in match.applied
+        if item["amount"] != "0"
+    ]
     summary = f"Bank receipt of {line.shown_amount} {line.currency} on {line.booking_date}"
     if parts:
         summary += " applied to " + ", ".join(parts)
