@@ -77,20 +77,135 @@ NOISE = {
     },
 }
 
-FIRST = (
-    "Keller Nordwind Aster Baltic Cedar Delta Ember Falcon Granite Harbor Iris Juniper "
-    "Kestrel Lumen Marlow Nimbus Orchid Pioneer Quarry Raven Summit Tidal Umber Vantage "
-    "Willow Xenon Yarrow Zephyr Alder Brook Cobalt Dune Elm Fjord Grove Heath Indigo Jade "
-    "Krona Larch Meadow North Oak Pine Quill Ridge Sable Thorn Upland Vale West Amber Birch "
-    "Coral Drift Echo Fern Glade Hollow Ivory Jasper Kelp Lark Maple Nova Olive Pebble "
-    "Quartz Rowan Slate Tundra Ursa Violet Wren Yew Zinc Atlas Beacon Canyon Dawn Everest "
-    "Frost Gale Horizon Island Jet Kite Lagoon Mesa Nectar Onyx Prairie Quest Reef Sierra"
-).split()
-SECOND = (
-    "Logistics Foods Trading Systems Textiles Metals Pharma Energy Retail Marine Bakery "
-    "Motors Optics Chemicals Timber Plastics Dairy Beverages Electric Furniture Paper "
-    "Printing Software Tools Packaging Farms Coffee Glass Apparel Medical"
-).split()
+FIRST = [
+    "Keller",
+    "Nordwind",
+    "Aster",
+    "Baltic",
+    "Cedar",
+    "Delta",
+    "Ember",
+    "Falcon",
+    "Granite",
+    "Harbor",
+    "Iris",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Marlow",
+    "Nimbus",
+    "Orchid",
+    "Pioneer",
+    "Quarry",
+    "Raven",
+    "Summit",
+    "Tidal",
+    "Umber",
+    "Vantage",
+    "Willow",
+    "Xenon",
+    "Yarrow",
+    "Zephyr",
+    "Alder",
+    "Brook",
+    "Cobalt",
+    "Dune",
+    "Elm",
+    "Fjord",
+    "Grove",
+    "Heath",
+    "Indigo",
+    "Jade",
+    "Krona",
+    "Larch",
+    "Meadow",
+    "North",
+    "Oak",
+    "Pine",
+    "Quill",
+    "Ridge",
+    "Sable",
+    "Thorn",
+    "Upland",
+    "Vale",
+    "West",
+    "Amber",
+    "Birch",
+    "Coral",
+    "Drift",
+    "Echo",
+    "Fern",
+    "Glade",
+    "Hollow",
+    "Ivory",
+    "Jasper",
+    "Kelp",
+    "Lark",
+    "Maple",
+    "Nova",
+    "Olive",
+    "Pebble",
+    "Quartz",
+    "Rowan",
+    "Slate",
+    "Tundra",
+    "Ursa",
+    "Violet",
+    "Wren",
+    "Yew",
+    "Zinc",
+    "Atlas",
+    "Beacon",
+    "Canyon",
+    "Dawn",
+    "Everest",
+    "Frost",
+    "Gale",
+    "Horizon",
+    "Island",
+    "Jet",
+    "Kite",
+    "Lagoon",
+    "Mesa",
+    "Nectar",
+    "Onyx",
+    "Prairie",
+    "Quest",
+    "Reef",
+    "Sierra",
+]
+SECOND = [
+    "Logistics",
+    "Foods",
+    "Trading",
+    "Systems",
+    "Textiles",
+    "Metals",
+    "Pharma",
+    "Energy",
+    "Retail",
+    "Marine",
+    "Bakery",
+    "Motors",
+    "Optics",
+    "Chemicals",
+    "Timber",
+    "Plastics",
+    "Dairy",
+    "Beverages",
+    "Electric",
+    "Furniture",
+    "Paper",
+    "Printing",
+    "Software",
+    "Tools",
+    "Packaging",
+    "Farms",
+    "Coffee",
+    "Glass",
+    "Apparel",
+    "Medical",
+]
 LEGAL = ["GmbH", "Ltd", "Inc", "BV", "SA", "LLC", "AG", "SARL", "Corp", "Co"]
 
 
@@ -132,7 +247,9 @@ def company_names(rng: random.Random, count: int) -> list[str]:
     while len(names) < count:
         names.add(f"{rng.choice(FIRST)} {rng.choice(SECOND)} {rng.choice(LEGAL)}")
         if len(names) < count and len(names) % 7 == 0:
-            names.add(f"{rng.choice(FIRST)} {rng.choice(FIRST)} {rng.choice(SECOND)} {rng.choice(LEGAL)}")
+            names.add(
+                f"{rng.choice(FIRST)} {rng.choice(FIRST)} {rng.choice(SECOND)} {rng.choice(LEGAL)}"
+            )
     ordered = sorted(names)
     rng.shuffle(ordered)
     return ordered[:count]
@@ -253,11 +370,15 @@ def camt_file(account_iban: str, currency: str, receipts: list[Receipt], opening
             else f"<Ustrd>{escape(receipt.text)}</Ustrd>"
         )
         account = (
-            f"<DbtrAcct><Id><IBAN>{receipt.account}</IBAN></Id></DbtrAcct>" if receipt.account else ""
+            f"<DbtrAcct><Id><IBAN>{receipt.account}</IBAN></Id></DbtrAcct>"
+            if receipt.account
+            else ""
         )
         name = f"<Dbtr><Nm>{escape(receipt.payer)}</Nm></Dbtr>" if receipt.payer else ""
         charges = (
-            f'<Chrgs><Amt Ccy="{currency}">{receipt.charges}</Amt></Chrgs>' if receipt.charges else ""
+            f'<Chrgs><Amt Ccy="{currency}">{receipt.charges}</Amt></Chrgs>'
+            if receipt.charges
+            else ""
         )
         entries.append(
             f'<Ntry><Amt Ccy="{currency}">{receipt.amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd>'
@@ -306,7 +427,6 @@ def part_one(rng: random.Random, work: Path, learn: bool) -> dict:
     from o2c.cashapp.models import LineMatch, Suggestion
     from o2c.cashapp.services import apply_split, put_on_account, run_matching
     from o2c.imports.profiles import get_profile
-    from o2c.ledger.models import Document
     from o2c.ledger.services import open_amount, post_document
     from o2c.parties.models import Customer, LegalEntity, PaymentTerm
 
@@ -314,8 +434,14 @@ def part_one(rng: random.Random, work: Path, learn: bool) -> dict:
     entity = LegalEntity.objects.create(
         code=code, name="IBM history replay", base_currency="USD", time_zone="UTC"
     )
-    term, _ = PaymentTerm.objects.get_or_create(code="NET30", defaults={"name": "Net 30", "days": 30})
-    rows = [row for row in get_profile("ibm-late-payment").rows(IBM_FILE) if hasattr(row, "invoice_number")]
+    term, _ = PaymentTerm.objects.get_or_create(
+        code="NET30", defaults={"name": "Net 30", "days": 30}
+    )
+    rows = [
+        row
+        for row in get_profile("ibm-late-payment").rows(IBM_FILE)
+        if hasattr(row, "invoice_number")
+    ]
     customer_numbers = sorted({row.customer_number for row in rows})
     names = company_names(random.Random(SEED), len(customer_numbers))
     customers = {}
@@ -359,9 +485,12 @@ def part_one(rng: random.Random, work: Path, learn: bool) -> dict:
             group = [settled[index]]
             index += 1
             grouped = rng.random() < NOISE["grouped with the customer's other payments of the week"]
-            while grouped and index < len(settled) and len(group) < 4 and (
-                settled[index].paid_on - group[0].paid_on
-            ).days <= 6:
+            while (
+                grouped
+                and index < len(settled)
+                and len(group) < 4
+                and (settled[index].paid_on - group[0].paid_on).days <= 6
+            ):
                 group.append(settled[index])
                 index += 1
             serial += 1
@@ -398,18 +527,24 @@ def part_one(rng: random.Random, work: Path, learn: bool) -> dict:
         for line in StatementLine.objects.filter(entity=entity).only("pk", "bank_reference")
     }
     started = time.perf_counter()
-    dates = sorted(set(StatementLine.objects.filter(entity=entity).values_list("booking_date", flat=True)))
+    dates = sorted(
+        set(StatementLine.objects.filter(entity=entity).values_list("booking_date", flat=True))
+    )
     top_right = queued = 0
     for day in dates:
         lines = StatementLine.objects.filter(entity=entity, booking_date=day, state=LineState.NEW)
         run_matching(entity, lines=lines)
-        for line in StatementLine.objects.filter(entity=entity, booking_date=day, state=LineState.EXCEPTION):
+        for line in StatementLine.objects.filter(
+            entity=entity, booking_date=day, state=LineState.EXCEPTION
+        ):
             queued += 1
             customer_id, numbers = line_truth[line.pk]
             best = Suggestion.objects.filter(line=line, rank=1).first()
-            if best and best.customer_id == customer_id and {
-                entry["number"] for entry in best.allocations
-            } == set(numbers):
+            if (
+                best
+                and best.customer_id == customer_id
+                and {entry["number"] for entry in best.allocations} == set(numbers)
+            ):
                 top_right += 1
             if not learn:
                 continue
@@ -488,7 +623,9 @@ def part_two(rng: random.Random, work: Path, items: int, lines: int, sample: int
     from o2c.ledger.models import Document
     from o2c.parties.models import Customer, LegalEntity
 
-    entity = LegalEntity.objects.create(code="SCALE", name="Scale test", base_currency="EUR", time_zone="UTC")
+    entity = LegalEntity.objects.create(
+        code="SCALE", name="Scale test", base_currency="EUR", time_zone="UTC"
+    )
     customer_count = items // 5
     names = company_names(random.Random(SEED + 1), customer_count)
     started = time.perf_counter()
@@ -499,7 +636,9 @@ def part_two(rng: random.Random, work: Path, items: int, lines: int, sample: int
         ],
         batch_size=5000,
     )
-    customer_rows = list(Customer.objects.filter(entity=entity).values_list("pk", "name").order_by("pk"))
+    customer_rows = list(
+        Customer.objects.filter(entity=entity).values_list("pk", "name").order_by("pk")
+    )
     accounts = {pk: [iban(10_000_000 + pk)] for pk, _ in customer_rows}
 
     now = timezone.now()
@@ -573,7 +712,9 @@ def part_two(rng: random.Random, work: Path, items: int, lines: int, sample: int
 
     line_truth = {
         pk: truth[reference]
-        for pk, reference in StatementLine.objects.filter(entity=entity).values_list("pk", "bank_reference")
+        for pk, reference in StatementLine.objects.filter(entity=entity).values_list(
+            "pk", "bank_reference"
+        )
     }
     correct = auto = 0
     for line_id, proposal, sure in result.decisions:
@@ -585,7 +726,9 @@ def part_two(rng: random.Random, work: Path, items: int, lines: int, sample: int
         if proposal.customer_id == expected_customer and numbers == expected_numbers:
             correct += 1
 
-    sample_lines = StatementLine.objects.filter(entity=entity).order_by("booking_date", "id")[:sample]
+    sample_lines = StatementLine.objects.filter(entity=entity).order_by("booking_date", "id")[
+        :sample
+    ]
     sample_ids = list(sample_lines.values_list("pk", flat=True))
     started = time.perf_counter()
     posted = run_matching(entity, lines=StatementLine.objects.filter(pk__in=sample_ids))
@@ -599,7 +742,9 @@ def part_two(rng: random.Random, work: Path, items: int, lines: int, sample: int
             "generating_open_items": round(setup_seconds, 1),
             "importing_the_camt053_file": round(import_seconds, 1),
             "loading_open_items_into_the_engine": round(load_seconds, 1),
-            "engine_decisions_for_all_lines_including_loading": round(decide_seconds + load_seconds, 1),
+            "engine_decisions_for_all_lines_including_loading": round(
+                decide_seconds + load_seconds, 1
+            ),
         },
         "lines_decided_per_second": round(lines / (decide_seconds + load_seconds)),
         "auto_match_rate_percent": rate(auto, lines),
@@ -619,7 +764,9 @@ def part_two(rng: random.Random, work: Path, items: int, lines: int, sample: int
 
 def write_report(results: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "cash_application.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (RESULTS / "cash_application.json").write_text(
+        json.dumps(results, indent=2, default=str) + "\n"
+    )
     lines = [
         "# Cash application benchmark",
         "",
@@ -688,7 +835,12 @@ def main() -> None:
             ],
         }
         for part in results["quality"]:
-            print(json.dumps({key: value for key, value in part.items() if key != "wrong_auto_matches"}, default=str))
+            print(
+                json.dumps(
+                    {key: value for key, value in part.items() if key != "wrong_auto_matches"},
+                    default=str,
+                )
+            )
         if not options.skip_throughput:
             results["throughput"] = part_two(
                 random.Random(SEED), work, options.items, options.lines, options.posting_sample

@@ -530,7 +530,7 @@ def _continuity_note(account: BankAccount, parsed: ParsedStatement) -> str:
 
 
 def _link_reversals(account: BankAccount, statement: Statement) -> None:
-    """Point each reversal line at the booking it reverses, when one can be told apart."""
+    """Point each reversal line at the booking it reverses, when that booking is identifiable."""
     for reversal in statement.lines.filter(is_reversal=True, reverses__isnull=True):
         candidates = StatementLine.objects.filter(
             bank_account=account,

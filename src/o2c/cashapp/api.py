@@ -101,9 +101,7 @@ def accept_suggestion(request, line_id: int, suggestion_id: int):
 def put_on_account(request, line_id: int, payload: CustomerIn):
     line = selectors.line_for(request.user, line_id)
     customer = customer_for(request.user, payload.customer_id)
-    return _decision(
-        services.put_on_account(line, customer, actor=request.user, note=payload.note)
-    )
+    return _decision(services.put_on_account(line, customer, actor=request.user, note=payload.note))
 
 
 @router.post("/lines/{line_id}/return", response=DecisionOut)

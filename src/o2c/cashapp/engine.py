@@ -15,7 +15,7 @@ thousands of lines costs no query per line. It reads, in this order:
 
 Each finding is evidence with a weight w. Findings about the open items (references,
 amounts) combine as P_items = 1 − Π(1 − w); findings about the payer (account, name,
-customer number) combine the same way into P_payer. A known payer says little about
+customer number) combine the same way into P_payer. A known payer is weak evidence of
 which of its invoices are paid, so the confidence is P_items + (1 − P_items) × P_payer
 × CUSTOMER_SHARE. It is lowered when the payer evidence points to another customer, when
 the payment far exceeds the invoices named, and when another proposal is nearly as good.
@@ -156,7 +156,7 @@ class AdviceInfo:
 
 @dataclass
 class LineFacts:
-    """What the engine reads from a statement line."""
+    """Facts of a statement line that the engine reads."""
 
     id: int
     amount: Decimal
@@ -451,9 +451,10 @@ class OpenBook:
             for _, score, customer_id in found:
                 customer = self.customers[customer_id]
                 span = Decimal(max(1, 100 - self.rules.name_min_score))
-                weight = Decimal("0.30") + Decimal("0.40") * (
-                    Decimal(str(score)) - self.rules.name_min_score
-                ) / span
+                weight = (
+                    Decimal("0.30")
+                    + Decimal("0.40") * (Decimal(str(score)) - self.rules.name_min_score) / span
+                )
                 evidence[customer_id].append(
                     (
                         weight.quantize(Decimal("0.01")),
@@ -795,7 +796,7 @@ class OpenBook:
 
         Searches at most `max_combination_size` items among the
         `max_combination_candidates` oldest, depth first with pruning, and gives up
-        after COMBINATION_NODE_BUDGET steps; a second solution means no answer.
+        after COMBINATION_NODE_BUDGET steps; a second solution returns None.
         """
         rules = self.rules
         candidates = sorted(

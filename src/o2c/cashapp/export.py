@@ -41,14 +41,18 @@ CSV_FIELDS = [
 
 def export_records(lines=None) -> Iterator[dict]:
     """Yield one record per line, reading lines, decisions and suggestions in chunks."""
-    lines = (lines if lines is not None else StatementLine.objects.all()).select_related(
-        "entity",
-        "bank_account",
-        "statement",
-        "match",
-        "match__customer",
-        "match__decided_by",
-    ).order_by("entity_id", "booking_date", "id")
+    lines = (
+        (lines if lines is not None else StatementLine.objects.all())
+        .select_related(
+            "entity",
+            "bank_account",
+            "statement",
+            "match",
+            "match__customer",
+            "match__decided_by",
+        )
+        .order_by("entity_id", "booking_date", "id")
+    )
     chunk: list[StatementLine] = []
     for line in lines.iterator(chunk_size=2000):
         chunk.append(line)
@@ -61,9 +65,7 @@ def export_records(lines=None) -> Iterator[dict]:
 
 def _records(lines: list[StatementLine]) -> Iterator[dict]:
     best: dict[int, Suggestion] = {}
-    for suggestion in (
-        Suggestion.objects.filter(line__in=lines, rank=1).select_related("customer")
-    ):
+    for suggestion in Suggestion.objects.filter(line__in=lines, rank=1).select_related("customer"):
         best[suggestion.line_id] = suggestion
     for line in lines:
         record = {
@@ -98,7 +100,11 @@ def _records(lines: list[StatementLine]) -> Iterator[dict]:
                 customer=match.customer.number if match.customer else "",
                 confidence=str(match.confidence) if match.confidence is not None else "",
                 allocations=[
-                    {"invoice": item["invoice"], "amount": item["amount"], "currency": item["currency"]}
+                    {
+                        "invoice": item["invoice"],
+                        "amount": item["amount"],
+                        "currency": item["currency"],
+                    }
                     for item in match.applied
                 ],
                 on_account=str(match.on_account_amount or ""),
@@ -116,7 +122,11 @@ def _records(lines: list[StatementLine]) -> Iterator[dict]:
                 customer=suggestion.customer.number,
                 confidence=str(suggestion.confidence),
                 allocations=[
-                    {"invoice": item["number"], "amount": item["amount"], "currency": item["currency"]}
+                    {
+                        "invoice": item["number"],
+                        "amount": item["amount"],
+                        "currency": item["currency"],
+                    }
                     for item in suggestion.allocations
                 ],
                 evidence=list(suggestion.evidence),
@@ -141,7 +151,8 @@ def write_csv(records, stream) -> int:
     for record in records:
         row = dict(record)
         row["allocations"] = ";".join(
-            f"{item['invoice']}:{item['amount']} {item['currency']}" for item in record["allocations"]
+            f"{item['invoice']}:{item['amount']} {item['currency']}"
+            for item in record["allocations"]
         )
         row["evidence"] = " | ".join(record["evidence"])
         writer.writerow(row)

@@ -14,6 +14,7 @@ An advice the engine sees while matching a bank line of the same amount, payer o
 reference tells it which invoices the line pays. Import is atomic and idempotent.
 """
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -41,7 +42,9 @@ ITEM_LINE = re.compile(
     rf"(?:[A-Z]{{3}}\s+)?(?P<amount>{AMOUNT})\s*(?:[A-Z]{{3}})?\s*$"
 )
 TOTAL_LINE = re.compile(rf"^\s*total\b.*?(?P<amount>{AMOUNT})\s*(?:[A-Z]{{3}})?\s*$", re.I)
-REFERENCE_LINE = re.compile(r"^\s*(?:payment\s+)?ref(?:erence)?\.?\s*[:#]\s*(?P<ref>\S.*?)\s*$", re.I)
+REFERENCE_LINE = re.compile(
+    r"^\s*(?:payment\s+)?ref(?:erence)?\.?\s*[:#]\s*(?P<ref>\S.*?)\s*$", re.I
+)
 DATE_LINE = re.compile(r"\b(?P<date>\d{4}-\d{2}-\d{2})\b")
 CURRENCY_LINE = re.compile(r"^\s*currency\s*:\s*(?P<currency>[A-Za-z]{3})\s*$", re.I)
 FROM_LINE = re.compile(r"^\s*from\s*:\s*(?P<name>[^<]+?)\s*(?:<[^>]*>)?\s*$", re.I)
@@ -83,7 +86,9 @@ def _amount(text: str) -> Decimal:
             cleaned = cleaned.replace(",", "")
     elif "," in cleaned:
         head, _, tail = cleaned.rpartition(",")
-        cleaned = f"{head.replace(',', '')}.{tail}" if len(tail) in (1, 2) else cleaned.replace(",", "")
+        cleaned = (
+            f"{head.replace(',', '')}.{tail}" if len(tail) in (1, 2) else cleaned.replace(",", "")
+        )
     return Decimal(cleaned)
 
 
@@ -93,7 +98,9 @@ def parse_csv(data: str, file_name: str) -> tuple[list[ParsedAdvice], list[Recor
     reader.fieldnames = header
     missing = [name for name in CSV_COLUMNS if name not in header]
     if missing:
-        return [], [RecordProblem(file_name, 1, ", ".join(missing), "column missing from the header")]
+        return [], [
+            RecordProblem(file_name, 1, ", ".join(missing), "column missing from the header")
+        ]
     advices: dict[tuple, ParsedAdvice] = {}
     problems = []
     for line, record in enumerate(reader, start=2):
@@ -106,7 +113,9 @@ def parse_csv(data: str, file_name: str) -> tuple[list[ParsedAdvice], list[Recor
         try:
             amount = money.parse_amount(values["amount"], currency)
             deduction = (
-                money.parse_amount(values["deduction"], currency) if values.get("deduction") else None
+                money.parse_amount(values["deduction"], currency)
+                if values.get("deduction")
+                else None
             )
         except money.MoneyError as error:
             problems.append(RecordProblem(file_name, line, "amount", error.message))
@@ -117,7 +126,9 @@ def parse_csv(data: str, file_name: str) -> tuple[list[ParsedAdvice], list[Recor
                 paid_on = dt.date.fromisoformat(values["paid_on"])
             except ValueError:
                 problems.append(
-                    RecordProblem(file_name, line, "paid_on", f"{values['paid_on']!r} is not YYYY-MM-DD")
+                    RecordProblem(
+                        file_name, line, "paid_on", f"{values['paid_on']!r} is not YYYY-MM-DD"
+                    )
                 )
                 continue
         if not values["invoice_number"]:
@@ -138,7 +149,9 @@ def parse_csv(data: str, file_name: str) -> tuple[list[ParsedAdvice], list[Recor
                 customer_number=values.get("customer", ""),
             ),
         )
-        advice.items.append((values["invoice_number"], amount, deduction, values.get("note", "")[:200]))
+        advice.items.append(
+            (values["invoice_number"], amount, deduction, values.get("note", "")[:200])
+        )
     return list(advices.values()), problems
 
 
@@ -172,13 +185,13 @@ def parse_email(text: str, file_name: str) -> tuple[list[ParsedAdvice], list[Rec
             try:
                 items.append((match.group("number"), _amount(match.group("amount")), None, ""))
             except InvalidOperation:
-                problems.append(RecordProblem(file_name, line_number, "amount", f"{line!r} has no amount"))
+                problems.append(
+                    RecordProblem(file_name, line_number, "amount", f"{line!r} has no amount")
+                )
             continue
         if paid_on is None and (match := DATE_LINE.search(line)):
-            try:
+            with contextlib.suppress(ValueError):
                 paid_on = dt.date.fromisoformat(match.group("date"))
-            except ValueError:
-                pass
     if not items:
         problems.append(
             RecordProblem(file_name, 0, "invoices", "no line with an invoice number and an amount")
@@ -192,12 +205,19 @@ def parse_email(text: str, file_name: str) -> tuple[list[ParsedAdvice], list[Rec
             RecordProblem(file_name, 0, "reference", "no 'Reference:' line names the payment")
         )
     advice = ParsedAdvice(
-        payment_reference=reference, currency=currency, paid_on=paid_on, payer_name=payer, items=items
+        payment_reference=reference,
+        currency=currency,
+        paid_on=paid_on,
+        payer_name=payer,
+        items=items,
     )
     if total is not None and items and total != advice.total:
         problems.append(
             RecordProblem(
-                file_name, 0, "total", f"the total {total} differs from the invoices' sum {advice.total}"
+                file_name,
+                0,
+                "total",
+                f"the total {total} differs from the invoices' sum {advice.total}",
             )
         )
     if currency:

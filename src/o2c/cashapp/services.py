@@ -611,7 +611,7 @@ def learn_from(line: StatementLine, customer: Customer, actor) -> None:
 
 
 def accept_suggestion(suggestion: Suggestion, *, actor) -> LineMatch:
-    """Post a queued suggestion as it stands, as a person's decision."""
+    """Post a queued suggestion unchanged, as a person's decision."""
     line = suggestion.line
     documents = Document.objects.in_bulk([entry["document_id"] for entry in suggestion.allocations])
     planned = []

@@ -1,4 +1,4 @@
-"""Statement formats on small files with known right answers, and import guarantees."""
+"""Statement formats on small files with known results, and the import's guarantees."""
 
 from decimal import Decimal
 
@@ -67,7 +67,11 @@ def test_camt_batch_with_amounts_splits_into_its_details():
     (statement,) = camt.parse(data, "batch.xml")
 
     assert [line.amount for line in statement.lines] == [D("800.00"), D("400.40"), D("50.00")]
-    assert [line.counterparty_name for line in statement.lines] == ["Alpha AG", "Beta BV", "Gamma SA"]
+    assert [line.counterparty_name for line in statement.lines] == [
+        "Alpha AG",
+        "Beta BV",
+        "Gamma SA",
+    ]
     assert [line.remittance_info for line in statement.lines] == ["INV-1", "INV-2", "INV-3"]
     assert check_balances(statement) == ("balanced", D("0"), "")
 
@@ -161,7 +165,9 @@ def _summary(data: bytes) -> dict:
     "account_lines",
     [
         None,
-        ["03,ACCT7788,USD,010,500000,,,015,480000,,,040,470000,,,045,475000,,,072,0,,,400,25000,2,/"],
+        [
+            "03,ACCT7788,USD,010,500000,,,015,480000,,,040,470000,,,045,475000,,,072,0,,,400,25000,2,/"
+        ],
         [
             "03,ACCT7788,USD,010,500000,,,015/",
             "88,480000,,,040,470000,,,045/",
@@ -193,16 +199,16 @@ def test_bai2_text_continuation_keeps_its_slash():
     assert line.remittance_info.startswith("PAYMENT ACME INV")
     assert line.remittance_info.endswith("/2027-0042")
     assert line.bank_reference == "BANKREF1"
-    # the file's own totals say 2 debits of 250.00 that the detail records do not hold
+    # the file's own totals state 2 debits of 250.00, which the detail records do not contain
     assert check_balances(statement)[0] == "mismatch"
 
 
 def test_bai2_amounts_take_the_currency_decimals():
     data = (
-        "01,S,R,270301,0800,1,,,2/\n02,R,B,1,270301,0800,JPY,2/\n"
-        "03,ACCT1,JPY,010,100000,,,015,112345,,/\n16,175,12345,,REF1,,PAYMENT/\n"
-        "49,224690,3/\n98,224690,1,5/\n99,224690,1,7/\n"
-    ).encode()
+        b"01,S,R,270301,0800,1,,,2/\n02,R,B,1,270301,0800,JPY,2/\n"
+        b"03,ACCT1,JPY,010,100000,,,015,112345,,/\n16,175,12345,,REF1,,PAYMENT/\n"
+        b"49,224690,3/\n98,224690,1,5/\n99,224690,1,7/\n"
+    )
 
     (statement,) = bai2.parse(data, "jpy.bai2")
 
@@ -343,8 +349,14 @@ def test_unknown_account_rejects_whole_file(entity, tmp_path):
 
 @pytest.mark.django_db
 def test_mismatch_in_one_statement_rejects_the_other_too(entity, tmp_path):
-    good = ":20:G\n:25:ACC1\n:28C:1\n:60F:C270301EUR0,00\n:61:2703010301C10,00NTRFNONREF\n:62F:C270301EUR10,00\n"
-    bad = ":20:B\n:25:ACC1\n:28C:2\n:60F:C270302EUR10,00\n:61:2703020302C10,00NTRFNONREF\n:62F:C270302EUR25,00\n"
+    good = (
+        ":20:G\n:25:ACC1\n:28C:1\n:60F:C270301EUR0,00\n"
+        ":61:2703010301C10,00NTRFNONREF\n:62F:C270301EUR10,00\n"
+    )
+    bad = (
+        ":20:B\n:25:ACC1\n:28C:2\n:60F:C270302EUR10,00\n"
+        ":61:2703020302C10,00NTRFNONREF\n:62F:C270302EUR25,00\n"
+    )
     path = tmp_path / "two.sta"
     path.write_text(good + bad)
 

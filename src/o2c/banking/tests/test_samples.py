@@ -47,14 +47,20 @@ EXPECTED = {
     "camt/genkgo_camt053.v2.five.decimals.xml": ("rejected", "(difference 0.05)"),
     "camt/genkgo_camt053.v2.minimal.ultimate.xml": ("rejected", "no opening and closing balance"),
     "camt/genkgo_camt053.v2.minimal.xml": ("rejected", "no opening and closing balance in EUR"),
-    "camt/genkgo_camt053.v2.with-account-name.xml": ("rejected", "a line in EUR on an account in JPY"),
+    "camt/genkgo_camt053.v2.with-account-name.xml": (
+        "rejected",
+        "a line in EUR on an account in JPY",
+    ),
     "camt/genkgo_camt053.v2.with-party-ids.xml": ("rejected", "no opening and closing balance"),
     "camt/genkgo_camt053.v2.wrong.xml": ("rejected", "holds no Stmt element"),
     "camt/genkgo_camt053.v4.xml": ("rejected", "no opening and closing balance"),
     "camt/genkgo_camt054.v2.with-account-name.xml": ("imported", 1, 1),
     "camt/genkgo_camt054.v2.xml": ("imported", 1, 1),
     "camt/genkgo_camt054.v4.xml": ("imported", 1, 1),
-    "camt/genkgo_camt53.only-Dt-with-DtTm.xml": ("rejected", "no opening and closing balance in RON"),
+    "camt/genkgo_camt53.only-Dt-with-DtTm.xml": (
+        "rejected",
+        "no opening and closing balance in RON",
+    ),
     "camt/oca_test-camt053-txdtls.xml": ("imported", 1, 2),
     "camt/oca_test-camt053.xml": ("rejected", "(difference -434.16)"),
 }

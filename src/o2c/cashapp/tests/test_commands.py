@@ -23,13 +23,17 @@ def test_import_match_and_export(make_customer, entity, post, tmp_path):
     path.write_text(path.read_text().replace(":62F:C270301EUR900,00", ":62F:C270301EUR1250,25"))
     out = io.StringIO()
 
-    call_command("bank", "import", str(path), "--entity", entity.code, "--create-accounts", stdout=out)
+    call_command(
+        "bank", "import", str(path), "--entity", entity.code, "--create-accounts", stdout=out
+    )
     call_command("bank", "import", str(path), "--entity", entity.code, stdout=out)
     call_command("cashapp", "match", "--entity", entity.code, stdout=out)
 
     text = out.getvalue()
     assert "3 line(s) imported" in text
-    assert "0 statement(s) and 0 line(s) imported; 1 statement(s) and 3 line(s) already there" in text
+    assert (
+        "0 statement(s) and 0 line(s) imported; 1 statement(s) and 3 line(s) already there" in text
+    )
     assert "1 applied automatically" in text
     assert open_amount(invoice) == 0
 
@@ -57,7 +61,9 @@ def test_rejected_file_fails_the_command(entity, tmp_path):
     err = io.StringIO()
 
     with pytest.raises(CommandError):
-        call_command("bank", "import", str(path), "--entity", entity.code, "--create-accounts", stderr=err)
+        call_command(
+            "bank", "import", str(path), "--entity", entity.code, "--create-accounts", stderr=err
+        )
 
     assert "(difference 1.00)" in err.getvalue()
 
@@ -65,7 +71,9 @@ def test_rejected_file_fails_the_command(entity, tmp_path):
 def test_rules_command_shows_and_changes(entity):
     out = io.StringIO()
 
-    call_command("cashapp", "rules", "--entity", entity.code, "--set", "auto_post_threshold=0.95", stdout=out)
+    call_command(
+        "cashapp", "rules", "--entity", entity.code, "--set", "auto_post_threshold=0.95", stdout=out
+    )
 
     assert "auto_post_threshold = 0.950" in out.getvalue()
     with pytest.raises(CommandError):

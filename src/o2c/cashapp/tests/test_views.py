@@ -36,7 +36,11 @@ def queued(customer, post, bank_account, make_line):
 @pytest.fixture
 def specialist(make_user, entity, customer, client):
     user = make_user(
-        "specialist", entity=entity, role="member", function="cash_application", customers=[customer]
+        "specialist",
+        entity=entity,
+        role="member",
+        function="cash_application",
+        customers=[customer],
     )
     client.force_login(user)
     return user
@@ -82,7 +86,11 @@ def test_suggestions_of_customers_outside_portfolio_are_hidden(
 ):
     other_customer = make_customer(entity)
     member = make_user(
-        "narrow", entity=entity, role="member", function="cash_application", customers=[other_customer]
+        "narrow",
+        entity=entity,
+        role="member",
+        function="cash_application",
+        customers=[other_customer],
     )
     client.force_login(member)
     _, line = queued
@@ -141,7 +149,9 @@ def test_split_more_than_received_is_rejected(client, specialist, queued):
     assert open_amount(invoice) == D("640.00")
 
 
-def test_put_on_account_refund_and_return(client, specialist, customer, bank_account, make_line, queued):
+def test_put_on_account_refund_and_return(
+    client, specialist, customer, bank_account, make_line, queued
+):
     _, line = queued
     response = client.post(
         reverse("cashapp:on_account", args=[line.pk]), {"customer": customer.pk}, **HTMX
@@ -227,7 +237,9 @@ def test_api_queue_and_accept_respect_scope(client, specialist, queued, make_use
     ).json()
     assert accepted["decision"] == "manual"
 
-    outsider = make_user("api-outsider", entity=make_entity(code="E9"), role="lead", function="cash_application")
+    outsider = make_user(
+        "api-outsider", entity=make_entity(code="E9"), role="lead", function="cash_application"
+    )
     client.force_login(outsider)
     assert client.get("/api/cashapp/lines").json()["items"] == []
     assert client.get(f"/api/cashapp/lines/{line.pk}/suggestions").status_code == 404

@@ -28,7 +28,9 @@ class Command(BaseCommand):
         )
         out.add_argument("--format", choices=["json", "csv"], default="json")
         out.add_argument("--entity", help="Only the lines of this entity.")
-        out.add_argument("--output", "-o", type=Path, help="File to write; default standard output.")
+        out.add_argument(
+            "--output", "-o", type=Path, help="File to write; default standard output."
+        )
 
         advice = subcommands.add_parser("remittance", help="Import a remittance advice.")
         advice.add_argument("file", type=Path)
@@ -112,9 +114,8 @@ class Command(BaseCommand):
                 name, _, value = assignment.partition("=")
                 name = name.strip()
                 if name not in Rules.__dataclass_fields__:
-                    raise CommandError(
-                        f"{name!r} is not a rule; rules are: {', '.join(Rules.__dataclass_fields__)}."
-                    )
+                    known = ", ".join(Rules.__dataclass_fields__)
+                    raise CommandError(f"{name!r} is not a rule; rules are: {known}.")
                 values[name] = _value(name, value.strip())
             services.update_rules(entity, **values)
         current = services.rules_for(entity)
