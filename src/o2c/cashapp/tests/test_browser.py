@@ -45,6 +45,7 @@ def test_specialist_accepts_suggestion_with_keyboard(
     page.wait_for_selector("#workbench .message.success")
     assert "INV-2027-0900 777.70 EUR" in page.inner_text("#workbench .message.success")
     page.wait_for_selector(f'tr[data-line="{line.pk}"]', state="detached")
+    page.wait_for_load_state("networkidle")
     line.refresh_from_db()
     assert line.state == LineState.MATCHED
     assert open_amount(invoice) == Decimal("0")
