@@ -78,3 +78,15 @@ def test_rules_command_shows_and_changes(entity):
     assert "auto_post_threshold = 0.950" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("cashapp", "rules", "--entity", entity.code, "--set", "speed=3")
+
+
+def test_matching_task_runs_the_engine(customer, post, bank_account, make_line):
+    from o2c.cashapp.tasks import run_matching_task
+
+    post(customer, "invoice", "INV-2027-0777", "2027-01-05", "10.00")
+    make_line(bank_account, "10.00", text="INV-2027-0777")
+
+    outcome = run_matching_task.delay().get()
+
+    assert outcome["auto_applied"] == 1
+    assert outcome["queued"] == 0
