@@ -717,6 +717,8 @@ def part_two(rng: random.Random, work: Path, items: int, lines: int, sample: int
         )
     }
     correct = auto = 0
+    wrong_examples = []
+    texts = dict(StatementLine.objects.filter(entity=entity).values_list("pk", "remittance_info"))
     for line_id, proposal, sure in result.decisions:
         if not sure:
             continue
@@ -725,6 +727,16 @@ def part_two(rng: random.Random, work: Path, items: int, lines: int, sample: int
         numbers = frozenset(allocation.item.number for allocation in proposal.allocations)
         if proposal.customer_id == expected_customer and numbers == expected_numbers:
             correct += 1
+        elif len(wrong_examples) < 15:
+            wrong_examples.append(
+                {
+                    "text": texts[line_id][:80],
+                    "expected": sorted(expected_numbers),
+                    "proposed": sorted(numbers),
+                    "confidence": str(proposal.confidence),
+                    "evidence": proposal.evidence,
+                }
+            )
 
     sample_lines = StatementLine.objects.filter(entity=entity).order_by("booking_date", "id")[
         :sample
@@ -750,6 +762,7 @@ def part_two(rng: random.Random, work: Path, items: int, lines: int, sample: int
         "auto_match_rate_percent": rate(auto, lines),
         "precision_percent": rate(correct, auto),
         "recall_percent": rate(correct, lines),
+        "wrong_auto_matches": wrong_examples,
         "posting_sample": {
             "lines": len(sample_ids),
             "auto_posted": posted.auto_applied,
@@ -817,6 +830,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=50_000, help="Bank lines in part 2.")
     parser.add_argument("--posting-sample", type=int, default=2_000, help="Lines posted in part 2.")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument(
         "--modes", default="cold,learning", help="Quality runs to make: cold, learning or both."
     )
@@ -832,6 +846,7 @@ def main() -> None:
             "quality": [
                 part_one(random.Random(SEED), work, learn=mode == "learning")
                 for mode in options.modes.split(",")
+                if not options.skip_quality
             ],
         }
         for part in results["quality"]:
@@ -845,7 +860,7 @@ def main() -> None:
             results["throughput"] = part_two(
                 random.Random(SEED), work, options.items, options.lines, options.posting_sample
             )
-            print(json.dumps(results["throughput"]))
+            print(json.dumps(results["throughput"]), flush=True)
     write_report(results)
 
 

@@ -46,6 +46,8 @@ ZERO = Decimal("0")
 IMPORT_KIND = "bank_statement"
 # Formats that are statements proper: each must carry balances to check its lines.
 STATEMENT_FORMATS = {StatementFormat.MT940, StatementFormat.CAMT053}
+# Fingerprints looked up per query: SQLite allows a limited number of query parameters.
+FINGERPRINT_BATCH = 900
 
 
 def normalize_identifier(raw: str, currency: str = "") -> str:
@@ -424,11 +426,14 @@ def _write_statement(
         result.notes.append(f"statement {parsed.statement_id} of {account.identifier}: {note}")
 
     fingerprints = _line_fingerprints(account, parsed, occurrences)
-    existing = set(
-        StatementLine.objects.filter(
-            bank_account=account, fingerprint__in=list(fingerprints)
-        ).values_list("fingerprint", flat=True)
-    )
+    existing: set[str] = set()
+    for start in range(0, len(fingerprints), FINGERPRINT_BATCH):
+        batch = fingerprints[start : start + FINGERPRINT_BATCH]
+        existing.update(
+            StatementLine.objects.filter(bank_account=account, fingerprint__in=batch).values_list(
+                "fingerprint", flat=True
+            )
+        )
     now = timezone.now()
     statement = Statement.objects.create(
         bank_account=account,

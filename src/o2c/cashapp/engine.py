@@ -56,6 +56,9 @@ W_AMOUNT_NEAR = Decimal("0.35")
 NEAR_PERCENT = Decimal("20")
 CONFLICT_FACTOR = Decimal("0.6")
 FAR_OVER_FACTOR = Decimal("0.85")
+CONTRADICTED_FACTOR = Decimal("0.95")
+# Payer evidence this strong for another customer contradicts a proposal without any.
+W_OTHER_PAYER = Decimal("0.60")
 # Evidence about the customer can remove at most this share of the doubt about the items.
 CUSTOMER_SHARE = Decimal("0.5")
 AMBIGUITY_MARGIN = Decimal("0.05")
@@ -319,7 +322,10 @@ class OpenBook:
             found.sort(key=lambda entry: (entry[0].due_date, entry[0].id))
             items = [item for item, _, _ in found]
             reference_evidence = [(weight, note) for _, weight, note in found]
-            keep(self._fit(line, customer_id, items, reference_evidence, customers))
+            whole = self._fit(line, customer_id, items, reference_evidence, customers)
+            keep(whole)
+            if whole is not None and whole.outcome == "over":
+                keep(self._complete(line, customer_id, items, reference_evidence, customers))
             if len(found) > 1:
                 for item, weight, note in found:
                     keep(self._fit(line, customer_id, [item], [(weight, note)], customers))
@@ -366,55 +372,57 @@ class OpenBook:
         squeezed = compact(text)
         position = squeezed.find("RF")
         while position >= 0:
-            end = position
+            end = position + 2
+            # Several lengths may pass the check digits by chance (1 in 97 each), so the
+            # longest reference naming a known invoice wins.
             for candidate_end in range(min(len(squeezed), position + 25), position + 4, -1):
                 candidate = squeezed[position:candidate_end]
-                if candidate[2:4].isdigit() and iso11649.is_valid(candidate):
+                if not (candidate[2:4].isdigit() and iso11649.is_valid(candidate)):
+                    continue
+                if candidate[4:] in self.by_number:
                     note(
-                        self.by_number.get(candidate[4:], ()),
+                        self.by_number[candidate[4:]],
                         W_RF_REFERENCE,
                         f"RF creditor reference {candidate} is invoice {{number}}",
                     )
                     end = candidate_end
                     break
-            position = squeezed.find("RF", max(end, position + 2))
+            position = squeezed.find("RF", end)
 
         tokens = TOKEN.findall(text)
-        candidates: dict[str, str] = {}
+        candidates: dict[str, tuple[int, int]] = {}
         for start in range(len(tokens)):
             joined = ""
-            for width in range(3):
-                if start + width >= len(tokens):
+            for width in range(1, 4):
+                if start + width > len(tokens):
                     break
-                joined += tokens[start + width]
+                joined += tokens[start + width - 1]
                 if len(joined) >= MIN_NUMBER_LENGTH and any(c.isdigit() for c in joined):
-                    candidates.setdefault(joined, " ".join(tokens[start : start + width + 1]))
-        exact_hits = set()
-        for candidate, shown in candidates.items():
+                    candidates.setdefault(joined, (start, width))
+        covered: set[int] = set()
+        for candidate, (start, width) in candidates.items():
             item_ids = self.by_number.get(candidate)
             if not item_ids:
                 continue
-            exact_hits.update(item_ids)
+            covered.update(range(start, start + width))
             weight = W_INVOICE_NUMBER if len(candidate) >= 6 else W_INVOICE_NUMBER_SHORT
-            split = " (split in the text)" if " " in shown else ""
+            split = " (split in the text)" if width > 1 else ""
             note(item_ids, weight, f"invoice number {{number}} in the text{split}")
-        exact_customers = {self.items[item_id].customer_id for item_id in exact_hits}
-        fuzzy_hits: dict[int, str] = {}
-        for candidate in candidates:
+
+        # A mistyped number counts only where no exact number was read, and only when one
+        # open item is one character away: in dense numbering a typo often hits another.
+        for candidate, (start, width) in candidates.items():
             if len(candidate) < MIN_FUZZY_LENGTH or candidate in self.by_number:
+                continue
+            if covered.intersection(range(start, start + width)):
                 continue
             matched: set[int] = set(self.fuzzy.get(candidate, ()))
             for variant in _deletions(candidate):
                 matched.update(self.by_number.get(variant, ()))
                 matched.update(self.fuzzy.get(variant, ()))
-            for item_id in matched:
-                if exact_customers and self.items[item_id].customer_id not in exact_customers:
-                    continue
-                fuzzy_hits.setdefault(item_id, candidate)
-        if len({self.items[item_id].customer_id for item_id in fuzzy_hits}) == 1:
-            for item_id, candidate in fuzzy_hits.items():
+            if len(matched) == 1:
                 note(
-                    [item_id],
+                    matched,
                     W_INVOICE_NUMBER_FUZZY,
                     f"{candidate} in the text is one character off invoice {{number}}",
                 )
@@ -564,7 +572,7 @@ class OpenBook:
             evidence.append(note)
         others = [other for other in customers if other != customer_id]
         strong_other = any(
-            weight >= W_PAYER_ALIAS for other in others for weight, _ in customers[other]
+            weight >= W_OTHER_PAYER for other in others for weight, _ in customers[other]
         )
         if strong_other and not customers.get(customer_id):
             conflict = True
@@ -576,6 +584,10 @@ class OpenBook:
         if outcome == "over" and -difference * HUNDRED > open_total * NEAR_PERCENT:
             confidence *= FAR_OVER_FACTOR
             evidence.append("the payment is far more than the invoices named")
+        typo_proof = any(weight >= W_RF_REFERENCE for weight, _ in reference_evidence)
+        if outcome in ("partial", "over") and reference_evidence and not typo_proof:
+            # A mistyped number can name another invoice; only the amount would show it.
+            confidence *= CONTRADICTED_FACTOR
         return Proposal(
             customer_id=customer_id,
             allocations=allocations,
@@ -585,6 +597,37 @@ class OpenBook:
             on_account=on_account,
             write_off_reason=write_off_reason,
         )
+
+    def _complete(self, line, customer_id, items, reference_evidence, customers):
+        """Propose the named items plus the customer's other items that make up the excess."""
+        currency = items[0].currency
+        try:
+            paid = self._to_currency(line.amount, line.currency, currency, line.booking_date)
+        except LookupError:
+            return None
+        excess = paid - sum((item.open_amount for item in items), ZERO)
+        named = {item.id for item in items}
+        others = [
+            item
+            for item in self.open_items_of(customer_id)
+            if item.id not in named and item.currency == currency
+        ]
+        exact = [item for item in others if item.open_amount == excess]
+        extra = exact if len(exact) == 1 else None
+        if extra is None and not exact:
+            extra = self._combination(others, excess, max_size=2)
+        if not extra:
+            return None
+        evidence = [
+            *reference_evidence,
+            (
+                W_AMOUNT_NEAR,
+                "the rest of the amount equals the open amount of "
+                + ", ".join(item.number for item in extra),
+            ),
+        ]
+        combined = sorted([*items, *extra], key=lambda item: (item.due_date, item.id))
+        return self._fit(line, customer_id, combined, evidence, customers)
 
     def _excess(self, line: LineFacts, applied_total: Decimal, currency: str) -> Decimal:
         """Return what is left of the line, in its currency, after paying applied_total."""
@@ -791,7 +834,9 @@ class OpenBook:
                 close.append(item)
         return close[0] if len(close) == 1 else None
 
-    def _combination(self, group: list[OpenItem], target: Decimal) -> list[OpenItem] | None:
+    def _combination(
+        self, group: list[OpenItem], target: Decimal, max_size: int | None = None
+    ) -> list[OpenItem] | None:
         """Return the only combination of open items adding up to target, or None.
 
         Searches at most `max_combination_size` items among the
@@ -810,6 +855,7 @@ class OpenBook:
             suffix[index] = suffix[index + 1] + amounts[index]
         solutions: list[list[int]] = []
         budget = [COMBINATION_NODE_BUDGET]
+        size_limit = min(max_size or rules.max_combination_size, rules.max_combination_size)
 
         def search(start: int, remaining: Decimal, chosen: list[int]) -> None:
             if len(solutions) > 1 or budget[0] <= 0:
@@ -818,7 +864,7 @@ class OpenBook:
             if remaining == ZERO and len(chosen) > 1:
                 solutions.append(list(chosen))
                 return
-            if len(chosen) >= rules.max_combination_size or suffix[start] < remaining:
+            if len(chosen) >= size_limit or suffix[start] < remaining:
                 return
             for index in range(start, len(amounts)):
                 if amounts[index] > remaining:

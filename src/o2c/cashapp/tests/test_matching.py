@@ -128,11 +128,10 @@ def test_amount_alone_is_only_a_suggestion(customer, post, bank_account, make_li
 
 
 def test_partial_payments_allocate_the_bank_amount(customer, post, bank_account, make_line):
-    # T01: two receipts of 90.00 and then 160.00 for a 240.00 invoice, from a known payer
-    add_hint(customer, HintKind.PAYER_ACCOUNT, "NL91ABNA0417164300")
+    # T01: two receipts of 90.00 and then 160.00 for a 240.00 invoice, quoting its reference
     invoice = post(customer, "invoice", "INV-1001", "2027-01-10", "240.00")
-    payer = {"counterparty_account": "NL91ABNA0417164300"}
-    first = make_line(bank_account, "90.00", text="INV-1001 part 1", on="2027-01-20", **payer)
+    payer = {"structured_reference": creditor_reference(invoice.number)}
+    first = make_line(bank_account, "90.00", text="part 1", on="2027-01-20", **payer)
 
     run_matching(customer.entity)
 
@@ -143,7 +142,7 @@ def test_partial_payments_allocate_the_bank_amount(customer, post, bank_account,
     assert status_of(invoice.amount, open_amount(invoice)) == "partly paid"
     assert open_amount(payment) == D("0")
 
-    second = make_line(bank_account, "160.00", text="INV-1001 rest", on="2027-01-25", **payer)
+    second = make_line(bank_account, "160.00", text="rest", on="2027-01-25", **payer)
     run_matching(customer.entity)
 
     second_payment = match_of(second).payment
@@ -178,7 +177,8 @@ def test_partial_payment_with_number_only_waits_for_a_person(
 def test_overpayment_keeps_excess_on_account(customer, post, bank_account, make_line):
     # T03: 1,400.00 received for a 1,250.00 invoice
     invoice = post(customer, "invoice", "INV-2027-0003", "2027-02-01", "1250.00")
-    line = make_line(bank_account, "1400.00", text="INV-2027-0003", on="2027-02-10")
+    reference = creditor_reference(invoice.number)
+    line = make_line(bank_account, "1400.00", structured_reference=reference, on="2027-02-10")
 
     run_matching(customer.entity)
 
@@ -218,6 +218,32 @@ def test_short_payment_above_tolerance_opens_deduction(customer, post, bank_acco
     assert work.team.function == TeamFunction.DISPUTES
     assert work.subject_id == str(dispute.pk)
     assert match_of(line).deduction_amount == D("100.00")
+
+
+def test_mistyped_number_with_contradicting_amount_waits(customer, post, bank_account, make_line):
+    # given a plain invoice number and an amount that pays far more than that invoice
+    post(customer, "invoice", "INV-2027-0061", "2027-02-01", "1250.00")
+    line = make_line(bank_account, "1400.00", text="INV-2027-0061", on="2027-02-10")
+
+    run_matching(customer.entity)
+
+    # then a person decides: the number may be a typo naming another invoice
+    assert refresh(line).state == LineState.EXCEPTION
+    assert Suggestion.objects.get(line=line, rank=1).outcome == "over"
+
+
+def test_excess_equal_to_another_invoice_completes_the_match(
+    customer, post, bank_account, make_line
+):
+    named = post(customer, "invoice", "INV-2027-0071", "2027-02-01", "100.00")
+    other = post(customer, "invoice", "INV-2027-0072", "2027-02-02", "37.25")
+    line = make_line(bank_account, "137.25", text="INV-2027-0071", on="2027-02-10")
+
+    run_matching(customer.entity)
+
+    assert refresh(line).state == LineState.MATCHED
+    assert open_amount(named) == open_amount(other) == D("0")
+    assert any("the rest of the amount equals" in note for note in match_of(line).evidence)
 
 
 def test_small_share_paid_is_a_partial_payment(customer, post, bank_account, make_line):
