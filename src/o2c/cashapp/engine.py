@@ -585,9 +585,16 @@ class OpenBook:
             confidence *= FAR_OVER_FACTOR
             evidence.append("the payment is far more than the invoices named")
         typo_proof = any(weight >= W_RF_REFERENCE for weight, _ in reference_evidence)
-        if outcome in ("partial", "over") and reference_evidence and not typo_proof:
-            # A mistyped number can name another invoice; only the amount would show it.
+        if (
+            outcome in ("partial", "over")
+            and reference_evidence
+            and not typo_proof
+            and any(self._has_open_neighbour(item) for item in items)
+        ):
+            # One mistyped character of a neighbouring number gives this one, and the
+            # amount does not confirm which was meant.
             confidence *= CONTRADICTED_FACTOR
+            evidence.append("another open invoice's number is one character away")
         return Proposal(
             customer_id=customer_id,
             allocations=allocations,
@@ -597,6 +604,16 @@ class OpenBook:
             on_account=on_account,
             write_off_reason=write_off_reason,
         )
+
+    def _has_open_neighbour(self, item: OpenItem) -> bool:
+        """Return whether another open item's number is one character away from this one's."""
+        key = compact(item.number)
+        near: set[int] = set(self.fuzzy.get(key, ()))
+        for variant in _deletions(key):
+            near.update(self.by_number.get(variant, ()))
+            near.update(self.fuzzy.get(variant, ()))
+        near.discard(item.id)
+        return any(self.items[other].open_amount > ZERO for other in near)
 
     def _complete(self, line, customer_id, items, reference_evidence, customers):
         """Propose the named items plus the customer's other items that make up the excess."""

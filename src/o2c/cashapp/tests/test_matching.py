@@ -221,8 +221,10 @@ def test_short_payment_above_tolerance_opens_deduction(customer, post, bank_acco
 
 
 def test_mistyped_number_with_contradicting_amount_waits(customer, post, bank_account, make_line):
-    # given a plain invoice number and an amount that pays far more than that invoice
+    # given a plain invoice number one character away from another open invoice's,
+    # and an amount that pays more than the invoice named
     post(customer, "invoice", "INV-2027-0061", "2027-02-01", "1250.00")
+    post(customer, "invoice", "INV-2027-0067", "2027-02-01", "4000.00")
     line = make_line(bank_account, "1400.00", text="INV-2027-0061", on="2027-02-10")
 
     run_matching(customer.entity)
