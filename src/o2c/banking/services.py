@@ -1,9 +1,9 @@
 """Bank accounts and statement import: atomic, idempotent, checked against the file itself.
 
 A statement file is read whole and every statement in it is checked before anything
-is written: its account must be registered (or created on request), and its opening
-balance plus its signed lines must equal its closing balance (or its control totals
-must agree). A file with one bad statement is rejected whole, naming the statement and
+is written. Its account must be registered (or created on request). Its opening
+balance plus its signed lines must equal its closing balance, or its control totals
+must agree. A file with one bad statement is rejected whole, naming the statement and
 the figures. Then, in one transaction, statements not seen before are written, and of
 their lines only those not already imported from an overlapping statement: each line
 carries a fingerprint of the booking, unique per account.
@@ -502,7 +502,7 @@ def _line_fingerprints(account: BankAccount, parsed: ParsedStatement, seen: Coun
     """Return one fingerprint per line: the booking's identity and its occurrence number.
 
     Two identical bookings in one file are two transactions (occurrence 1 and 2), even
-    on two pages of a statement; the same booking in an overlapping file has the same
+    on two pages of a statement. The same booking in an overlapping file has the same
     occurrence number there. `seen` counts the identities of the file so far.
     """
     fingerprints = []

@@ -368,7 +368,7 @@ class OpenBook:
                 found[item_id] = (weight, message.format(number=self.items[item_id].number))
 
         # References may be printed in groups ("RF27 0000 6113 65") or run together, so
-        # they are read from the text without spaces; the check digits find where each ends.
+        # they are read from the text without spaces. The check digits find where each ends.
         squeezed = compact(text)
         position = squeezed.find("RF")
         while position >= 0:

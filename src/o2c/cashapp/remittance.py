@@ -7,7 +7,7 @@ Two sources are read:
   optionally deduction and note. Rows with the same payment reference and payer form
   one advice.
 - The text of an e-mail: a "Reference:" (or "Payment reference:") line, a date, a
-  currency, and one line per invoice with its number and amount; a "Total" line, when
+  currency, and one line per invoice with its number and amount. A "Total" line, when
   present, must equal the sum of the invoice lines.
 
 An advice the engine sees while matching a bank line of the same amount, payer or

@@ -1,11 +1,12 @@
 """Cash application: run the engine over bank lines, post what it is sure of, queue the rest.
 
-Posting a match goes through the ledger's services only: a payment document for the
-bank line, allocations capped by both sides (the ledger posts the realised exchange
-difference across currencies), a write-off or discount document for a settled
-shortfall, and a short-payment dispute with a deduction work item for the disputes
-team. Whatever the line does not cover stays open on the invoice; whatever exceeds
-the invoices stays open on the payment, as unapplied cash on the customer's account.
+Posting a match goes through the ledger's services only. The bank line becomes a
+payment document, applied by allocations capped by both sides; across currencies the
+ledger posts the realised exchange difference. A settled shortfall gets a write-off or
+discount document, and a disputed one a short-payment dispute with a deduction work
+item for the disputes team. Whatever the line does not cover stays open on the
+invoice. Whatever exceeds the invoices stays open on the payment, as unapplied cash on
+the customer's account.
 Every decision goes on the customer's timeline with its evidence.
 """
 
