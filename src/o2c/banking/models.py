@@ -8,6 +8,7 @@ line's `state` and in the cash application records, never in the bank's data.
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from o2c.core import money
 from o2c.core.fields import MoneyField
 from o2c.parties.models import LegalEntity, validate_currency
 
@@ -223,8 +224,6 @@ class StatementLine(models.Model):
     @property
     def shown_amount(self):
         """Return the amount at its currency's decimals, for messages."""
-        from o2c.core import money
-
         return money.round_amount(self.amount, self.currency)
 
     @property

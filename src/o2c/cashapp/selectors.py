@@ -6,6 +6,9 @@ entity's leaders and administrators see it. Customers and open items shown besid
 line are limited to the customers the person may see.
 """
 
+import contextlib
+from decimal import Decimal, InvalidOperation
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -112,12 +115,10 @@ def search_open_items(user, entity: LegalEntity, text: str, limit: int = 30) -> 
             | Q(customer__name__icontains=text)
             | Q(customer__number__iexact=text)
         )
-        try:
-            from decimal import Decimal, InvalidOperation
-
-            condition |= Q(amount=Decimal(text.replace(",", "")))
-        except (InvalidOperation, ValueError):
-            pass
+        with contextlib.suppress(InvalidOperation, ValueError):
+            amount = Decimal(text.replace(",", ""))
+            if amount.is_finite() and amount == amount.quantize(Decimal("0.0001")):
+                condition |= Q(amount=amount)
         documents = documents.filter(condition)
     return list(open_documents(documents).order_by("due_date", "id")[:limit])
 

@@ -244,3 +244,17 @@ def test_api_queue_and_accept_respect_scope(client, specialist, queued, make_use
     assert client.get("/api/cashapp/lines").json()["items"] == []
     assert client.get(f"/api/cashapp/lines/{line.pk}/suggestions").status_code == 404
     assert client.get("/api/banking/statements").json()["items"] == []
+
+
+def test_open_item_search_by_number_and_amount(client, specialist, queued):
+    invoice, line = queued
+    url = reverse("cashapp:search_items", args=[line.pk])
+
+    by_number = client.get(url, {"q": "0500"}, **HTMX).content.decode()
+    by_amount = client.get(url, {"q": "640.00"}, **HTMX).content.decode()
+    odd = client.get(url, {"q": "1.234567"}, **HTMX)
+
+    assert invoice.number in by_number
+    assert invoice.number in by_amount
+    assert odd.status_code == 200
+    assert "No open item matches." in odd.content.decode()
