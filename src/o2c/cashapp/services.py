@@ -218,7 +218,8 @@ def run_matching(
     books: dict[int, OpenBook] = {}
     for line in lines.iterator(chunk_size=2000):
         result.lines_seen += 1
-        if line.amount <= ZERO:
+        if line.amount <= ZERO or line.is_reversal:
+            # A reversed debit (RD) brings back money the company paid out: no receipt.
             if not post:
                 result.ignored += 1
             elif line.is_reversal and line.amount < ZERO:

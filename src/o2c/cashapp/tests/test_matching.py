@@ -27,9 +27,7 @@ def refresh(line):
     return line
 
 
-def test_rf_reference_with_exact_amount_posts_automatically(
-    customer, post, bank_account, make_line
-):
+def test_rf_reference_posts_automatically(customer, post, bank_account, make_line):
     # given an open invoice and a receipt quoting its RF creditor reference
     invoice = post(customer, "invoice", "INV-2027-0042", "2027-01-05", "1200.00")
     reference = creditor_reference(invoice.number)
@@ -60,9 +58,7 @@ def test_invoice_number_split_over_lines_is_found(customer, post, bank_account, 
     assert any("invoice number INV-2027-0042" in note for note in match_of(line).evidence)
 
 
-def test_invoice_number_with_typo_and_payer_name_posts(
-    make_customer, entity, post, bank_account, make_line
-):
+def test_mistyped_number_with_payer_posts(make_customer, entity, post, bank_account, make_line):
     customer = make_customer(entity, name="Acme Tools GmbH")
     invoice = post(customer, "invoice", "7004512", "2027-01-05", "845.10")
     # one digit swapped, paid by a payer the bank names like the customer
@@ -77,7 +73,7 @@ def test_invoice_number_with_typo_and_payer_name_posts(
     assert any("one character off" in note for note in match_of(line).evidence)
 
 
-def test_invoice_number_with_typo_alone_goes_to_queue(customer, post, bank_account, make_line):
+def test_mistyped_number_alone_is_queued(customer, post, bank_account, make_line):
     post(customer, "invoice", "7004512", "2027-01-05", "845.10")
     line = make_line(bank_account, "845.00", text="RECHNUNG 7005412")
 
@@ -152,9 +148,7 @@ def test_partial_payments_allocate_the_bank_amount(customer, post, bank_account,
     assert match_of(second).on_account_amount == D("10.00")
 
 
-def test_partial_payment_with_number_only_waits_for_a_person(
-    customer, post, bank_account, make_line
-):
+def test_partial_with_number_only_is_queued(customer, post, bank_account, make_line):
     from o2c.cashapp.services import apply_split
 
     # given a receipt of 90.00 quoting a 240.00 invoice, with nothing else to confirm it
@@ -220,7 +214,7 @@ def test_short_payment_above_tolerance_opens_deduction(customer, post, bank_acco
     assert match_of(line).deduction_amount == D("100.00")
 
 
-def test_mistyped_number_with_contradicting_amount_waits(customer, post, bank_account, make_line):
+def test_contradicted_number_near_neighbour_is_queued(customer, post, bank_account, make_line):
     # given a plain invoice number one character away from another open invoice's,
     # and an amount that pays more than the invoice named
     post(customer, "invoice", "INV-2027-0061", "2027-02-01", "1250.00")
@@ -234,9 +228,7 @@ def test_mistyped_number_with_contradicting_amount_waits(customer, post, bank_ac
     assert Suggestion.objects.get(line=line, rank=1).outcome == "over"
 
 
-def test_excess_equal_to_another_invoice_completes_the_match(
-    customer, post, bank_account, make_line
-):
+def test_excess_equal_to_other_invoice_completes(customer, post, bank_account, make_line):
     named = post(customer, "invoice", "INV-2027-0071", "2027-02-01", "100.00")
     other = post(customer, "invoice", "INV-2027-0072", "2027-02-02", "37.25")
     line = make_line(bank_account, "137.25", text="INV-2027-0071", on="2027-02-10")
@@ -362,7 +354,7 @@ def test_outgoing_lines_are_set_aside(customer, bank_account, make_line):
     assert refresh(line).state == LineState.IGNORED
 
 
-def test_accepting_a_suggestion_teaches_the_payer_account(customer, post, bank_account, make_line):
+def test_accepted_suggestion_teaches_payer_account(customer, post, bank_account, make_line):
     from o2c.cashapp.services import accept_suggestion
 
     # given a receipt with only an amount, which the engine can only suggest
@@ -391,9 +383,7 @@ def test_accepting_a_suggestion_teaches_the_payer_account(customer, post, bank_a
     assert open_amount(invoice) == D("0")
 
 
-def test_same_currency_foreign_invoice_paid_leaves_no_fx_difference(
-    make_entity, make_customer, post, make_line
-):
+def test_same_rate_leaves_no_fx_difference(make_entity, make_customer, post, make_line):
     # T04: EUR entity, USD invoice of 60.09 at 1.15, paid 60.09 USD the same day
     from o2c.banking.services import add_bank_account
     from o2c.fx.services import set_manual_rate

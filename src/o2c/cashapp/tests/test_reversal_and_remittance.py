@@ -42,7 +42,7 @@ def test_reversed_receipt_reopens_the_invoice(make_customer, entity, post, tmp_p
     assert customer.timeline.filter(kind="cash_reversed").exists()
 
 
-def test_reversal_of_a_line_still_in_the_queue_closes_both(entity, tmp_path):
+def test_reversal_of_queued_line_closes_both(entity, tmp_path):
     path = tmp_path / "t19.sta"
     path.write_text(MT940_REVERSAL)
     import_statement_file(path, entity=entity, create_accounts=True)
@@ -52,6 +52,19 @@ def test_reversal_of_a_line_still_in_the_queue_closes_both(entity, tmp_path):
     receipt, reversal, _ = StatementLine.objects.order_by("position")
     assert receipt.state == LineState.REVERSED
     assert reversal.state == LineState.REVERSED
+
+
+def test_reversed_debit_is_not_a_receipt(entity, tmp_path):
+    from o2c.banking.tests.test_formats import MT940_DEBIT_REVERSAL
+
+    path = tmp_path / "t19b.sta"
+    path.write_text(MT940_DEBIT_REVERSAL)
+    import_statement_file(path, entity=entity, create_accounts=True)
+
+    result = run_matching(entity)
+
+    assert result.ignored == 2
+    assert set(StatementLine.objects.values_list("state", flat=True)) == {LineState.IGNORED}
 
 
 REMITTANCE_EMAIL = """From: Harbour Foods Ltd <ap@harbour.example>
@@ -68,7 +81,7 @@ Total            1,510.50
 """
 
 
-def test_email_remittance_names_the_invoices_a_payment_settles(
+def test_email_remittance_steers_matching(
     make_customer, entity, post, tmp_path, bank_account, make_line
 ):
     # given two invoices with the same amounts as other invoices, and an e-mailed advice
