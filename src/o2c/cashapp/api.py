@@ -7,12 +7,15 @@ teams for lines, and the person's customers for anything about a customer.
 import datetime as dt
 from decimal import Decimal
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
 from o2c.cashapp import selectors, services
+from o2c.cashapp.errors import CashAppError
 from o2c.cashapp.models import LineMatch, Suggestion
+from o2c.ledger.models import Document
 from o2c.parties.selectors import customer_for
 
 router = Router()
@@ -74,6 +77,17 @@ class ReasonIn(Schema):
     customer_id: int | None = None
 
 
+class PartIn(Schema):
+    document_id: int
+    amount: Decimal
+
+
+class SplitIn(Schema):
+    customer_id: int
+    parts: list[PartIn]
+    note: str = ""
+
+
 @router.get("/lines", response=list[LineOut])
 @paginate
 def list_queue(request, entity: str | None = None, search: str = ""):
@@ -102,6 +116,33 @@ def put_on_account(request, line_id: int, payload: CustomerIn):
     line = selectors.line_for(request.user, line_id)
     customer = customer_for(request.user, payload.customer_id)
     return _decision(services.put_on_account(line, customer, actor=request.user, note=payload.note))
+
+
+@router.post("/lines/{line_id}/split", response=DecisionOut)
+def split_line(request, line_id: int, payload: SplitIn):
+    line = selectors.line_for(request.user, line_id)
+    customer = customer_for(request.user, payload.customer_id)
+    documents = Document.objects.in_bulk([part.document_id for part in payload.parts])
+    parts = []
+    for part in payload.parts:
+        document = documents.get(part.document_id)
+        if document is None or document.customer_id != customer.pk:
+            raise Http404("No such invoice.")
+        parts.append((document, part.amount))
+    return _decision(
+        services.apply_split(line, customer, parts, actor=request.user, note=payload.note)
+    )
+
+
+@router.post("/lines/{line_id}/refund", response=DecisionOut)
+def refund_line(request, line_id: int, payload: ReasonIn):
+    line = selectors.line_for(request.user, line_id)
+    if payload.customer_id is None:
+        raise CashAppError("customer_required", "Name the customer the money is refunded to.")
+    customer = customer_for(request.user, payload.customer_id)
+    return _decision(
+        services.refund_line(line, customer, actor=request.user, reason=payload.reason)
+    )
 
 
 @router.post("/lines/{line_id}/return", response=DecisionOut)

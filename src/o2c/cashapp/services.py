@@ -462,11 +462,11 @@ def post_line(
                 other_documents.append(document)
                 totals["write_off"] += document.amount
         if item.deduction > ZERO:
-            remainder = open_amount(invoice)
+            remainder = money.round_amount(open_amount(invoice), invoice.currency)
             if remainder > ZERO:
                 disputes.append(_open_deduction(invoice, remainder, line, actor))
                 totals["deduction"] += remainder
-    on_account = open_amount(payment)
+    on_account = money.round_amount(open_amount(payment), line.currency)
     match = LineMatch.objects.create(
         line=line,
         entity_id=line.entity_id,

@@ -258,3 +258,32 @@ def test_open_item_search_by_number_and_amount(client, specialist, queued):
     assert invoice.number in by_amount
     assert odd.status_code == 200
     assert "No open item matches." in odd.content.decode()
+
+
+def test_api_split_and_refund(client, specialist, customer, post, bank_account, make_line, queued):
+    invoice, line = queued
+    response = client.post(
+        f"/api/cashapp/lines/{line.pk}/split",
+        {"customer_id": customer.pk, "parts": [{"document_id": invoice.pk, "amount": "600.00"}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["on_account_amount"] == "40.00"
+    assert open_amount(invoice) == D("40.00")
+
+    too_much = make_line(bank_account, "5.00", text="X")
+    response = client.post(
+        f"/api/cashapp/lines/{too_much.pk}/split",
+        {"customer_id": customer.pk, "parts": [{"document_id": invoice.pk, "amount": "6.00"}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "split_exceeds_line"
+
+    response = client.post(
+        f"/api/cashapp/lines/{too_much.pk}/refund",
+        {"customer_id": customer.pk, "reason": "not ours"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert response.json()["decision"] == "refund"
