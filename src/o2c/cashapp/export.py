@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from o2c.banking.models import StatementLine
 from o2c.cashapp.models import Suggestion
+from o2c.core import money
 
 CSV_FIELDS = [
     "line_id",
@@ -75,7 +76,7 @@ def _records(lines: list[StatementLine]) -> Iterator[dict]:
             "statement": line.statement.statement_id,
             "booking_date": line.booking_date.isoformat(),
             "value_date": line.value_date.isoformat() if line.value_date else "",
-            "amount": str(line.amount),
+            "amount": str(line.shown_amount),
             "currency": line.currency,
             "counterparty_name": line.counterparty_name,
             "counterparty_account": line.counterparty_account,
@@ -95,6 +96,8 @@ def _records(lines: list[StatementLine]) -> Iterator[dict]:
         }
         match = getattr(line, "match", None)
         if match is not None:
+            # Write-offs, discounts and deductions are in the invoices' currency.
+            invoice_currency = match.applied[0]["currency"] if match.applied else line.currency
             record.update(
                 decision=match.decision,
                 customer=match.customer.number if match.customer else "",
@@ -107,10 +110,10 @@ def _records(lines: list[StatementLine]) -> Iterator[dict]:
                     }
                     for item in match.applied
                 ],
-                on_account=str(match.on_account_amount or ""),
-                write_off=str(match.write_off_amount or ""),
-                discount=str(match.discount_amount or ""),
-                deduction=str(match.deduction_amount or ""),
+                on_account=_shown(match.on_account_amount, line.currency),
+                write_off=_shown(match.write_off_amount, invoice_currency),
+                discount=_shown(match.discount_amount, invoice_currency),
+                deduction=_shown(match.deduction_amount, invoice_currency),
                 evidence=list(match.evidence),
                 decided_by=match.decided_by.get_username() if match.decided_by else "",
                 decided_at=match.decided_at.isoformat(),
@@ -132,6 +135,10 @@ def _records(lines: list[StatementLine]) -> Iterator[dict]:
                 evidence=list(suggestion.evidence),
             )
         yield record
+
+
+def _shown(amount, currency: str) -> str:
+    return "" if amount is None else str(money.round_amount(amount, currency))
 
 
 def write_json(records, stream) -> int:
