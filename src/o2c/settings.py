@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "o2c.collections",
     "o2c.imports",
     "o2c.billing",
+    "o2c.banking",
+    "o2c.cashapp",
     "o2c.analytics",
     "o2c.orders",
     "o2c.credit",
