@@ -90,7 +90,7 @@ def test_every_shipped_file_has_an_expected_outcome():
     shipped = {
         str(path.relative_to(BANK_DATA))
         for path in BANK_DATA.rglob("*")
-        if path.is_file() and path.suffix != ".toml"
+        if path.is_file() and path.suffix != ".toml" and not path.name.startswith("LICENSE")
     }
     covered = {
         name
