@@ -15,3 +15,4 @@ class CreditConfig(AppConfig):
             "schedule": crontab(hour=5, minute=30),
         },
     }
+    work_item_subjects = {"orders.order": "o2c.credit.selectors.decision_url"}

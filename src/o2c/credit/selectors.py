@@ -72,3 +72,12 @@ def credit_queue(user, *, mine: bool = False, kind: str = "") -> QuerySet:
     return items.select_related("customer", "owner", "team", "entity").order_by(
         "priority", "due_at", "id"
     )
+
+
+def decision_url(item) -> str | None:
+    """Return the hold decision page of a credit approval's order."""
+    from django.urls import reverse
+
+    if item.kind != WorkKind.CREDIT_APPROVAL or not item.subject_id.isdigit():
+        return None
+    return reverse("credit:hold_detail", args=[int(item.subject_id)])

@@ -89,3 +89,20 @@ def root_cause_report(
         )
         result.append({"key": key, **group, "mean_days_to_resolve": mean})
     return result
+
+
+def decision_url(item) -> str | None:
+    """Return the page of the dispute a work item is about (a case, deduction or write-off)."""
+    from django.urls import reverse
+
+    from o2c.disputes.models import Dispute, WriteOffRequest
+
+    dispute = None
+    if item.subject_type == "disputes.case":
+        dispute = Dispute.objects.filter(work_item=item).order_by("pk").first()
+    elif item.subject_type == "disputes.dispute" and item.subject_id.isdigit():
+        dispute = Dispute.objects.filter(pk=int(item.subject_id)).first()
+    elif item.subject_type == "disputes.writeoffrequest" and item.subject_id.isdigit():
+        request = WriteOffRequest.objects.filter(pk=int(item.subject_id)).first()
+        dispute = request.dispute if request else None
+    return reverse("disputes:detail", args=[dispute.pk]) if dispute else None

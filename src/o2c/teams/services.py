@@ -12,6 +12,7 @@ import logging
 import re
 from decimal import Decimal
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
@@ -19,6 +20,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from o2c.core import dates
 from o2c.core.errors import O2CError
@@ -423,9 +425,33 @@ def hand_off_work_item(item: WorkItem, to_team: Team, *, actor, note: str) -> Wo
 
 
 @transaction.atomic
+def decision_url(item: WorkItem) -> str | None:
+    """Return the page where the item's subject is decided, if another module owns it.
+
+    A credit approval is decided on its order, a dispute on its case: closing such an
+    item by hand would leave the order on hold or the dispute open. Modules name their
+    subjects in their AppConfig as `work_item_subjects`, {subject_type: dotted path of a
+    function(item) returning a URL or None}.
+    """
+    for config in apps.get_app_configs():
+        resolver = getattr(config, "work_item_subjects", {}).get(item.subject_type)
+        if resolver:
+            return import_string(resolver)(item)
+    return None
+
+
 def set_work_state(item: WorkItem, state: str, *, actor, outcome: str = "") -> WorkItem:
     """Move an item between open states, or close it (done or cancelled) with an outcome."""
     item = _lock_open(item)
+    url = decision_url(item) if state in (WorkState.DONE, WorkState.CANCELLED) else None
+    if url:
+        raise WorkError(
+            "decide_on_subject",
+            "Work item {id} closes when its {subject} is decided; decide it at {url}.",
+            id=item.pk,
+            subject=item.get_kind_display().lower(),
+            url=url,
+        )
     if item.owner_id != actor.pk and not leads_team(actor, item.team):
         raise WorkError(
             "not_yours",

@@ -96,6 +96,7 @@ def item_detail(request, item_id: int):
         "hand_off_form": HandOffForm(teams=_hand_off_teams(item)),
         "state_form": StateForm(initial={"state": item.state}),
         "is_open": item.state in OPEN_WORK_STATES,
+        "decision_url": services.decision_url(item),
     }
     return render(request, "teams/item_detail.html", context)
 

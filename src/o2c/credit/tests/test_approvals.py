@@ -308,3 +308,27 @@ def test_hold_with_closed_item_stays_in_queue(
     decide_credit_hold(order, approve=True, reason="limit raised", actor=credit_team["analyst"])
     order.refresh_from_db()
     assert order.status == OrderStatus.RELEASED
+
+
+def test_approval_item_closes_only_through_decision(
+    client, usd_customer, catalogue, place, rates_today, credit_team
+):
+    from o2c.teams.services import WorkError, set_work_state
+
+    # given a held order and its approval item
+    order = _held(place, usd_customer, "8")
+    item = WorkItem.objects.get(kind=WorkKind.CREDIT_APPROVAL)
+    decide_at = reverse("credit:hold_detail", args=[order.pk])
+
+    # when the analyst tries to close the item on the work page
+    with pytest.raises(WorkError) as raised:
+        set_work_state(item, "done", actor=credit_team["analyst"], outcome="looked at it")
+
+    # then the item stays open and points to the order's decision page
+    assert raised.value.code == "decide_on_subject"
+    assert decide_at in raised.value.message
+    item.refresh_from_db()
+    assert item.state == "open"
+    client.force_login(credit_team["analyst"])
+    page = client.get(reverse("teams:item_detail", args=[item.pk])).content.decode()
+    assert f'href="{decide_at}"' in page
