@@ -50,7 +50,14 @@ def insert_rows(model, rows: list[dict], *, batch_size: int = 5000) -> int:
                 ]
                 for row in rows[start : start + batch_size]
             ]
-            cursor.executemany(sql, params)
+            if connection.vendor == "postgresql":
+                # COPY moves rows several times faster than INSERT on PostgreSQL.
+                copy_sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+                with cursor.cursor.copy(copy_sql) as copy:
+                    for values in params:
+                        copy.write_row(values)
+            else:
+                cursor.executemany(sql, params)
     return len(rows)
 
 
