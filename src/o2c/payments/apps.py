@@ -1,0 +1,17 @@
+from celery.schedules import crontab
+from django.apps import AppConfig
+
+
+class PaymentsConfig(AppConfig):
+    name = "o2c.payments"
+    label = "payments"
+    verbose_name = "Payments"
+    url_prefix = "payments/"
+    api_prefix = "/payments/"
+    nav_items = [("Payments", "payments:payment_list")]
+    beat_schedule = {
+        "payments-expire-abandoned-checkouts": {
+            "task": "o2c.payments.tasks.expire_abandoned_payments_task",
+            "schedule": crontab(minute="*/15"),
+        },
+    }
