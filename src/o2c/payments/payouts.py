@@ -216,7 +216,9 @@ def _stripe_row(record: dict, line: int, file_name: str, problems: list) -> Payo
     amounts = {}
     for column in ("gross", "fee", "net"):
         try:
-            amounts[column] = money.parse_amount(record.get(column) or "", currency or "EUR")
+            amounts[column] = money.parse_amount(
+                record.get(column) or "", currency or "EUR", field=column
+            )
         except O2CError as error:
             fail(column, error.message)
     arrival = (record.get("automatic_payout_effective_at") or "").strip()
