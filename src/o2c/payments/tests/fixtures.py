@@ -132,7 +132,8 @@ class Inbox:
         for envelope in self.messages:
             message = email.message_from_bytes(envelope.content, policy=policy.default)
             body = message.get_body(preferencelist=("plain",))
-            texts.append(f"Subject: {message['Subject']}\n{body.get_content() if body else ''}")
+            subject = str(message["Subject"]).strip()
+            texts.append(f"Subject: {subject}\n{body.get_content() if body else ''}")
         return texts
 
     def to(self, address: str) -> list[str]:
