@@ -38,10 +38,12 @@ def test_receipt_lists_the_invoices_paid(
     invoice = bill(buyer, "100.00")
 
     # when a payment of 150.00 arrives and pays it
-    with time_machine.travel("2025-03-20 10:00:00+01:00", tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            payment = post(buyer, "payment", "BANK-1", "2025-03-20", "150.00")
-            allocate(invoice.document, payment, on=payment.document_date)
+    with (
+        time_machine.travel("2025-03-20 10:00:00+01:00", tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        payment = post(buyer, "payment", "BANK-1", "2025-03-20", "150.00")
+        allocate(invoice.document, payment, on=payment.document_date)
 
     # then the billing contact gets a French receipt with the invoice and what is left
     messages = smtp_server.to("compta@boulangerie-martin.example")
@@ -64,17 +66,21 @@ def test_no_receipt_when_turned_off(
         customer=buyer, email="compta@boulangerie-martin.example", wants_receipts=False
     )
 
-    with time_machine.travel("2025-03-20 10:00:00+01:00", tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            post(buyer, "payment", "BANK-1", "2025-03-20", "10.00")
+    with (
+        time_machine.travel("2025-03-20 10:00:00+01:00", tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        post(buyer, "payment", "BANK-1", "2025-03-20", "10.00")
 
     assert smtp_server.messages == []
 
 
 def test_no_receipt_for_old_payments(buyer, post, smtp_server, django_capture_on_commit_callbacks):
-    with time_machine.travel("2025-06-20 10:00:00+02:00", tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            post(buyer, "payment", "BANK-OLD", "2025-03-20", "10.00")
+    with (
+        time_machine.travel("2025-06-20 10:00:00+02:00", tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        post(buyer, "payment", "BANK-OLD", "2025-03-20", "10.00")
 
     assert smtp_server.messages == []
 
@@ -136,11 +142,11 @@ def test_direct_debit_notice_before_collection(
     sepa.sign_mandate(buyer, debtor_name="Boulangerie", iban="DE89370400440532013000")
     invoice = bill(buyer, "100.00")
 
-    with time_machine.travel("2025-03-24 10:00:00+01:00", tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            payment = sepa.schedule_debit(
-                buyer, [(invoice.document.pk, "120.00")], idempotency_key="x"
-            )
+    with (
+        time_machine.travel("2025-03-24 10:00:00+01:00", tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        payment = sepa.schedule_debit(buyer, [(invoice.document.pk, "120.00")], idempotency_key="x")
 
     notice = smtp_server.to("compta@boulangerie-martin.example")[0]
     assert "Subject: Prélèvement de 120,00\xa0€ le 26 mars 2025" in notice

@@ -158,9 +158,11 @@ def test_failed_delivery_is_retried_with_back_off(
     services.create_endpoint(server.url)
 
     # when an invoice is posted at 10:00 (without a broker the sweep sends retries)
-    with time_machine.travel("2025-03-03 10:00:00+00:00", tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            bill(buyer, "100.00")
+    with (
+        time_machine.travel("2025-03-03 10:00:00+00:00", tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        bill(buyer, "100.00")
     delivery = WebhookDelivery.objects.get()
     first_retry_at = delivery.next_attempt_at
 
