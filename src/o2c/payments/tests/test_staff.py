@@ -131,12 +131,12 @@ def test_collection_file_page_and_command(client, buyer, bill, people, tmp_path)
         call_command(
             "payments", "collect", "--entity", "FR1", "--date", "2025-03-12", "--output", output
         )
+        collection_file = CollectionFile.objects.get()
+        download = client.get(reverse("payments:collection_file", args=[collection_file.pk]))
 
     assert denied.status_code == 403
     assert "2025-03-12" in page.content.decode()
-    collection_file = CollectionFile.objects.get()
     assert output.read_bytes() == bytes(collection_file.content)
     sepa.validate_pain008(output.read_bytes())
-    download = client.get(reverse("payments:collection_file", args=[collection_file.pk]))
     assert download.content == output.read_bytes()
     assert Payment.objects.get().paid_on == dt.date(2025, 3, 10)
