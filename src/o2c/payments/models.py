@@ -2,8 +2,9 @@
 
 A `Payment` is one attempt to collect money for chosen invoices: by card or wallet
 through a gateway, or by SEPA direct debit. It reaches the ledger only when the money
-is confirmed (a signed gateway event, or a collection file sent to the bank); a payment
-that fails or is returned afterwards is reversed there, which reopens its invoices.
+is confirmed, by a signed gateway event or a collection file sent to the bank. A
+payment that fails or is returned afterwards is reversed there, which reopens its
+invoices.
 """
 
 from decimal import Decimal
@@ -63,7 +64,7 @@ OPEN_STATUSES = frozenset(
 
 
 class PaymentSettings(models.Model):
-    """How an entity takes payments: its card gateway and its SEPA creditor identity."""
+    """An entity's payment set-up: its card gateway and its SEPA creditor identity."""
 
     entity = models.OneToOneField(
         LegalEntity, on_delete=models.CASCADE, related_name="payment_settings"
@@ -267,7 +268,7 @@ class Mandate(models.Model):
 
     `next_sequence_type` is what the next collection carries: FRST until a first
     collection went through, then RCUR; OOFF for a one-off mandate. A returned first
-    collection leaves it at FRST, as the scheme asks.
+    collection leaves it at FRST, as the scheme requires.
     """
 
     entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="+")

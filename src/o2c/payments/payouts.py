@@ -2,10 +2,10 @@
 
 The import reads Stripe's itemized payout reconciliation report (CSV): one row per
 balance transaction with its payout id, gross, fee and net amounts in major units,
-and the payment intent it belongs to. Each payout's fee is recorded, and each card
-payment gets its own fee, so the net amount that reaches the bank can be explained
-invoice by invoice: the invoices were paid in full by the customer, the difference is
-the gateway's fee. `match_bank_credit` then finds the payout behind a bank line.
+and the payment intent it belongs to. Each payout and each card payment gets its fee.
+The customer paid the invoices in full, so the net amount that reaches the bank is the
+sum of those invoices less the fees. `match_bank_credit` finds the payout behind a
+bank line.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class PayoutImportResult:
 def import_stripe_payouts(content: bytes, file_name: str, *, entity: LegalEntity, actor=None):
     """Load a Stripe itemized payout reconciliation report, all or nothing.
 
-    A payout already imported is compared with the file and left as it is; a payout
+    A payout already imported is compared with the file and left as it is. A payout
     that disagrees with what was imported before rejects the file.
     """
     sha256 = hashlib.sha256(content).hexdigest()
@@ -250,8 +250,8 @@ def match_bank_credit(
 ) -> Payout | None:
     """Return the unreconciled payout behind a bank credit, if exactly one fits.
 
-    The payout id in the bank text decides; otherwise the net amount must match exactly
-    and the payout must arrive within a few days of the booking date.
+    A payout id in the bank text decides. Without one, the net amount must match exactly
+    and the payout must arrive within 3 days of the booking date.
     """
     unreconciled = Payout.objects.filter(entity=entity, reconciled_at__isnull=True)
     identifiers = PAYOUT_ID_PATTERN.findall(text or "")

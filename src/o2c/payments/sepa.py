@@ -1,9 +1,9 @@
 """SEPA direct debit: mandates, scheduled debits, pain.008 collection files, returns.
 
-A customer signs a mandate (online, in the portal); debits are scheduled under it for
-chosen invoices, and the customer is told the amount and date beforehand. A collection
+A customer signs a mandate online, in the portal. Debits are scheduled under it for
+chosen invoices, and the customer receives the amount and date beforehand. A collection
 file (pain.008.001.02, checked against the ISO 20022 schema before it is stored) sends
-the debits to the bank; each debit's payment is posted to the ledger then. A return or
+the debits to the bank, and each debit's payment is posted to the ledger then. A return or
 rejection reported by the bank (pain.002 status report or camt.054 notification)
 reverses that payment, which reopens its invoices.
 """
@@ -253,11 +253,14 @@ def sign_mandate(
     name = sepa_text(debtor_name, 70)
     if not name:
         raise PaymentError("debtor_name", "Enter the name of the account holder.")
+
+    # The reference (UMR) must be unique for the creditor; a clash takes a random suffix.
     count = Mandate.objects.filter(entity=entity, customer=customer).count()
     stem = sepa_text(f"{entity.code}-{customer.number}", 28).replace(" ", "")
     reference = f"{stem}-{count + 1:03d}"
     while Mandate.objects.filter(entity=entity, reference=reference).exists():
         reference = f"{stem}-{secrets.token_hex(3).upper()}"
+
     mandate = Mandate.objects.create(
         entity=entity,
         customer=customer,

@@ -1,7 +1,7 @@
 """Returned and rejected direct debits, read from the bank's pain.002 or camt.054 files.
 
 A pain.002 status report rejects debits before settlement, at group, batch or
-transaction level; a camt.054 notification books returns after settlement as debit
+transaction level. A camt.054 notification books returns after settlement as debit
 entries carrying the original end-to-end id and a return reason. Either way the debit's
 payment is reversed, which reopens its invoices, and a reason that says the mandate or
 account is no longer usable ends the mandate. Like every import, a file is read whole

@@ -249,7 +249,7 @@ def _create_items(payment: Payment, items: list[PlannedItem]) -> None:
 
 
 def note_return(payment: Payment, query: dict) -> str:
-    """Ask the gateway about a payer coming back from its page and note what it says.
+    """Ask the gateway about a payer coming back from its page and note its status.
 
     The ledger is not touched here: only the signed webhook posts the payment, so a
     forged return address cannot mark anything paid.
@@ -589,8 +589,8 @@ def _refund_reference(payment: Payment) -> str:
 def refund_payment(payment: Payment, amount, *, actor, reason: str) -> Refund:
     """Refund part or all of a card payment through its gateway.
 
-    The refund is applied to the ledger when the gateway confirms it: at once when its
-    answer says so (Stripe, usually), otherwise on its webhook (Adyen).
+    The refund is applied to the ledger when the gateway confirms it: at once when the
+    API response reports it succeeded (Stripe, usually), otherwise on its webhook (Adyen).
     """
     if not reason.strip():
         raise PaymentError("reason_required", "Say why the payment is refunded.")
@@ -661,7 +661,7 @@ def refund_payment(payment: Payment, amount, *, actor, reason: str) -> Refund:
 def apply_refund(refund: Refund, *, on: dt.date, actor=None) -> Refund:
     """Post a confirmed refund and reopen the invoices the money came from.
 
-    The refund first uses what the payment left on account; beyond that, allocations
+    The refund first uses what the payment left on account. Beyond that, allocations
     to invoices are undone, latest first, and any part undone beyond the refund goes
     back to its invoice. Runs once per refund.
     """

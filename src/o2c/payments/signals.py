@@ -2,8 +2,8 @@
 
 - payment_settled(sender=Payment, payment=...): a portal or direct debit payment is on
   the ledger, allocated to the invoices it was meant for.
-- debit_scheduled(sender=Payment, payment=...): a direct debit was scheduled; the
-  customer must be told its amount and date before it is collected.
+- debit_scheduled(sender=Payment, payment=...): a direct debit was scheduled. The
+  customer must receive its amount and date before it is collected.
 """
 
 from django.dispatch import Signal

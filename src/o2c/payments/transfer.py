@@ -28,7 +28,7 @@ EPC_NAME_LENGTH = 70
 
 @dataclass(frozen=True)
 class TransferInstructions:
-    """What a payer types (or scans) to pay one invoice by bank transfer."""
+    """Transfer details of one invoice, as the payer types or scans them."""
 
     invoice_number: str
     beneficiary: str
@@ -125,15 +125,15 @@ def epc_payload(
     ]
     payload = "\n".join(lines).rstrip("\n")
     if len(payload.encode("utf-8")) > EPC_MAX_BYTES:
-        raise ValueError("an EPC QR payload holds at most 331 bytes")
+        raise ValueError("an EPC QR payload is limited to 331 bytes")
     return payload
 
 
 def qr_svg(payload: str) -> str:
     """Return the QR code of an EPC payload as inline SVG, at error correction level M.
 
-    The EPC guideline fixes level M and at most version 13, so segno is told not to
-    raise the level even where the symbol would have room for it.
+    The EPC guideline fixes level M and at most version 13, so segno must not raise the
+    level even where the symbol would have room for it.
     """
     code = segno.make(payload, error="m", boost_error=False, encoding="utf-8", micro=False)
     if code.version > EPC_MAX_VERSION:

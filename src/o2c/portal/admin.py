@@ -5,7 +5,7 @@ from o2c.portal.models import PortalUser
 
 @admin.register(PortalUser)
 class PortalUserAdmin(admin.ModelAdmin):
-    """Who may use the customer portal; deactivate a person to end their access at once."""
+    """Portal users of each customer. Deactivating one ends that person's access at once."""
 
     list_display = ["email", "customer", "is_active", "last_sign_in_at"]
     list_filter = ["is_active"]

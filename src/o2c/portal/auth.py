@@ -1,7 +1,7 @@
 """Portal sign-in: sign-in links, sessions in their own cookie, rate limits.
 
 Portal sessions are kept apart from staff sessions on purpose. The cookie has its own
-name and the path /portal/, so a browser sends it to portal pages only; staff pages
+name and the path /portal/, so a browser sends it to portal pages only. Staff pages
 and the API read Django's session and users, which a portal sign-in never creates.
 Only hashes of link secrets and session keys are stored.
 """
@@ -109,7 +109,7 @@ def issue_link(
     """Create a single-use link and return its token (to put in a URL).
 
     The token is signed with the purpose as salt, so a token made for one purpose does
-    not verify for another; the secret half is stored only as a hash.
+    not verify for another. The secret half is stored only as a hash.
     """
     secret = secrets.token_urlsafe(24)
     link = PortalLink.objects.create(
@@ -223,7 +223,7 @@ def end_session(request, response) -> None:
 
 @dataclass
 class PortalContext:
-    """Who is signed in to the portal: one person of one customer."""
+    """The signed-in portal user, one person of one customer."""
 
     session: PortalSession
     user: PortalUser

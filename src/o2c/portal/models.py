@@ -93,7 +93,7 @@ class PortalLink(models.Model):
 
 
 class PortalSession(models.Model):
-    """A signed-in portal browser. The cookie holds a secret whose hash is stored here."""
+    """A signed-in portal browser. Its cookie contains a secret whose hash is stored here."""
 
     portal_user = models.ForeignKey(PortalUser, on_delete=models.CASCADE, related_name="sessions")
     key_hash = models.CharField(max_length=64, unique=True)

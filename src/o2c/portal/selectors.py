@@ -1,7 +1,7 @@
 """Reads of the portal, each limited to the signed-in portal user's own customer.
 
-Every function takes the customer of the portal session and filters on it; a document
-of another customer is "not found" (404), never "forbidden", so the answer does not
+Every function takes the customer of the portal session and filters on it. A document
+of another customer is "not found" (404), never "forbidden", so the response does not
 reveal that it exists.
 """
 

@@ -53,8 +53,8 @@ def normalize_email(email: str) -> str:
 def portal_users_for(email: str) -> list[PortalUser]:
     """Return the portal users of an address, making them for contacts that have none.
 
-    Any contact of a customer with that address may use the portal for that customer;
-    a person who is a contact of two customers gets one portal user for each.
+    Any contact of a customer with that address may use the portal for that customer.
+    A person who is a contact of two customers gets one portal user for each.
     """
     email = normalize_email(email)
     if not email:
@@ -107,9 +107,9 @@ def portal_user_for_contact(customer: Customer, email: str) -> PortalUser | None
 def request_sign_in_link(email: str, *, ip: str | None, next_path: str = "") -> str:
     """Send sign-in links for an address, within the rate limits; return "ok" or "throttled".
 
-    The answer and the page shown are the same whether the address is known or not:
-    only a per-network limit ("throttled") is told, since it says nothing about the
-    address. The links are sent by a task after the request commits.
+    The result and the page shown are the same whether the address is known or not.
+    Only the per-network limit ("throttled") is reported, because it reveals nothing
+    about the address. A task sends the links after the request commits.
     """
     from o2c.portal.tasks import send_sign_in_links_task
 

@@ -1,7 +1,7 @@
 """Words of the portal pages and e-mails in English, French, German and Spanish.
 
-Pages get the words of the customer's language as `w` (a missing word falls back to
-English); amounts and dates are formatted by Babel for the same language. A test keeps
+Pages get the words of the customer's language as `w`, where a missing word falls back
+to English. Babel formats amounts and dates for the same language. A test keeps
 the four languages complete.
 """
 

@@ -1,8 +1,8 @@
 """Portal pages: sign-in, account overview, invoices, payments, statement, disputes.
 
-Views translate the request and call services; every read goes through
+Views translate the request and call services. Every read goes through
 `o2c.portal.selectors` with the signed-in portal user's customer, so another
-customer's documents answer 404.
+customer's documents return 404.
 """
 
 from __future__ import annotations
@@ -380,7 +380,7 @@ def _transfer_page(request, items):
 
 @portal_login_required
 def payment_return(request, reference: str):
-    """Where the gateway sends the payer back; the page then follows the payment's status."""
+    """Note the payer's return from the gateway, then show the payment's status page."""
     payment = selectors.portal_payment_of(request.portal.customer, reference)
     payment_services.note_return(payment, request.GET.dict())
     return redirect("portal:payment_status", payment.reference)

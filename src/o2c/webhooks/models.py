@@ -1,6 +1,6 @@
 """Outbound webhooks: endpoints integrators register, events, and each delivery attempt.
 
-Every event is stored once; each endpoint subscribed to it gets a delivery, retried with
+Every event is stored once. Each endpoint subscribed to it gets a delivery, retried with
 exponential back-off until it succeeds or the attempts run out. Each attempt is kept,
 so an administrator can see what was sent, when, and what came back.
 """

@@ -1,7 +1,7 @@
 """What becomes an outbound webhook event: posted invoices and payments, disputes.
 
 Invoices and payments are seen as ledger documents are saved, whichever module posted
-them (billing, the portal, cash application); disputes through the signals of the
+them (billing, the portal, cash application). Disputes come through the signals of the
 disputes module. Events are recorded after the transaction commits, so a rolled-back
 posting never reaches an integrator.
 """

@@ -1,7 +1,7 @@
 """Outbound webhooks: record events, sign them, deliver them, retry with back-off.
 
 Each request carries the header `O2C-Signature: t=<unix time>,v1=<hex>`, where the hex
-is HMAC-SHA256 of "<unix time>.<body>" keyed with the endpoint's secret; receivers
+is HMAC-SHA256 of "<unix time>.<body>" keyed with the endpoint's secret. Receivers
 recompute it and reject old timestamps, which defeats replays. A delivery is retried
 after 30 s, 1, 2, 4 ... minutes (doubling, at most 6 hours apart) until it succeeds or
 `MAX_ATTEMPTS` attempts have failed. Every attempt is logged for administrators.
@@ -290,8 +290,10 @@ def _record_attempt(delivery, succeeded, status_code, error, excerpt, duration_m
 
 
 def send_due_deliveries(*, older_than: dt.timedelta = dt.timedelta(0)) -> int:
-    """Attempt every delivery that is due (by `older_than`, to leave the broker's retries
-    their time); return how many were attempted."""
+    """Attempt every delivery due for longer than `older_than`; return how many.
+
+    With a broker, `older_than` leaves Celery's own retries the time to run first.
+    """
     now = timezone.now()
     due = list(
         WebhookDelivery.objects.filter(

@@ -1,8 +1,8 @@
 """Webhook delivery tasks.
 
-With a broker, a failed attempt is retried by Celery after the back-off delay. Without
-one the task runs in the calling process, where waiting out the back-off would hold up
-the request that caused the event; the periodic sweep then sends it when due.
+With a broker, Celery retries a failed attempt after the back-off delay. Without one
+the task runs in the calling process, where waiting out the back-off would hold up the
+request that caused the event. The periodic sweep then sends it when due.
 """
 
 import datetime as dt

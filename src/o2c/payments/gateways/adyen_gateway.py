@@ -89,7 +89,7 @@ class AdyenGateway(base.CardGateway):
                 request, idempotency_key=f"checkout-{payment.idempotency_key}"
             )
         except Adyen.AdyenError as error:
-            logger.warning("Payment %s: Adyen refused the session: %s", payment.reference, error)
+            logger.warning("Payment %s: Adyen rejected the session: %s", payment.reference, error)
             raise GatewayError(
                 "gateway_refused",
                 "The card payment could not be started ({detail}); try again or pay by "
@@ -215,7 +215,7 @@ class AdyenGateway(base.CardGateway):
                 reference=payment.reference,
                 detail=str(error)[:200],
             ) from None
-        # Adyen answers "received"; the REFUND notification says whether it went through.
+        # Adyen returns "received" here. The REFUND notification reports the outcome.
         return RefundResult(refund_id=result.message["pspReference"], succeeded=False)
 
 

@@ -1,6 +1,6 @@
 """The one interface every payment method implements, and what gateways report back.
 
-A method is offered to a customer when `is_available` says so. Starting it returns the
+A method is offered to a customer when `is_available` returns true. Starting it returns the
 customer's next step: a redirect to a gateway's hosted page (cards and wallets), bank
 details to pay to (transfer), or a debit scheduled under a mandate (direct debit).
 Card gateways also verify webhooks, refund, and report fees.
@@ -33,7 +33,7 @@ class InvalidSignature(O2CError):
         )
 
 
-# What a verified gateway event means for a payment.
+# Kinds of verified gateway events, by their effect on a payment.
 SUCCEEDED = "succeeded"
 PROCESSING = "processing"
 ATTEMPT_FAILED = "attempt_failed"
@@ -121,7 +121,7 @@ class CardGateway(PaymentMethodAdapter):
 
     @abstractmethod
     def checkout_outcome(self, payment, query: dict) -> str:
-        """Return what the gateway says of a payer coming back: a Notification kind."""
+        """Return the gateway's status of a payer coming back, as a Notification kind."""
 
     @abstractmethod
     def parse_webhook(self, body: bytes, headers) -> list[Notification]:

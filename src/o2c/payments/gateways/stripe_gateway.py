@@ -1,7 +1,7 @@
 """Stripe through its official Python SDK: Checkout Sessions, webhooks, refunds, fees.
 
 The payer is sent to a Stripe Checkout page, which takes cards and the wallets Stripe
-shows there (Apple Pay, Google Pay) and runs 3-D Secure when the card asks for it.
+shows there (Apple Pay, Google Pay) and runs 3-D Secure when the card requires it.
 The money reaches the ledger only on a signed webhook event. `api_base` points the SDK
 at another address through its `base_addresses` setting, which tests use for a local
 server speaking Stripe's API.
@@ -83,7 +83,7 @@ class StripeGateway(base.CardGateway):
                 params, {"idempotency_key": f"checkout-{payment.idempotency_key}"}
             )
         except stripe.StripeError as error:
-            logger.warning("Payment %s: Stripe refused the checkout: %s", payment.reference, error)
+            logger.warning("Payment %s: Stripe rejected the checkout: %s", payment.reference, error)
             raise GatewayError(
                 "gateway_refused",
                 "The card payment could not be started ({detail}); try again or pay by "

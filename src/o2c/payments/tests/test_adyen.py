@@ -158,7 +158,7 @@ def test_refund_waits_for_adyen_notification(client, fake_adyen, adyen_seller, b
     deliver(client, fake_adyen, "adyen")
     payment.refresh_from_db()
 
-    # when 20.00 is refunded: Adyen answers "received" first
+    # when 20.00 is refunded: Adyen first returns "received"
     refund = services.refund_payment(payment, "20.00", actor=None, reason="damaged lamp")
 
     # then nothing moves until the REFUND notification arrives

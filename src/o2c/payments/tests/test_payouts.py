@@ -79,7 +79,7 @@ def test_same_report_twice_changes_nothing(client, fake_stripe, buyer, bill):
     assert Payout.objects.count() == 1
 
 
-def test_bad_rows_reject_the_file_naming_line_and_column(buyer):
+def test_bad_rows_reject_file(buyer):
     content = (
         HEADER
         + "po_1,2025-03-14,txn_1,2025-03-11,eur,100.00,1.75,98.25,charge,ch_1,x,pi_1\n"

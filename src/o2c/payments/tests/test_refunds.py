@@ -71,7 +71,7 @@ def test_full_refund_reopens_every_invoice(client, fake_stripe, buyer, bill):
 
 
 def test_refund_webhook_after_api_answer_is_applied_once(client, fake_stripe, buyer, bill):
-    # given a refund applied from Stripe's answer
+    # given a refund applied from Stripe's API response
     invoice = bill(buyer, "100.00")
     payment = paid(client, fake_stripe, buyer, [invoice])
     services.refund_payment(payment, "20.00", actor=None, reason="discount")

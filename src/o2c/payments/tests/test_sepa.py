@@ -190,7 +190,7 @@ def test_account_change_is_reported_once(buyer, bill, mandate):
     assert mandate.original_iban == ""
 
 
-def test_collection_date_must_be_a_business_day_after_lead_time(buyer, bill, mandate):
+def test_collection_date_checked(buyer, bill, mandate):
     schedule(buyer, [bill(buyer, "10.00")], "a")
 
     with pytest.raises(PaymentError) as too_early:
@@ -322,7 +322,7 @@ def test_same_returns_file_twice_changes_nothing(buyer, bill, mandate):
     assert open_amount(invoice.document) == D("120.00")
 
 
-def test_unknown_end_to_end_id_rejects_the_whole_file(buyer, bill, mandate):
+def test_unknown_return_rejects_file(buyer, bill, mandate):
     # given one real and one unknown return in the same file
     invoice = bill(buyer, "100.00")
     payment = schedule(buyer, [invoice], "a")

@@ -1,5 +1,5 @@
-"""Card payments through Stripe: the SDK talks to a local fake, which answers with signed
-webhooks; the ledger shows the invoices paid once, whatever is replayed or forged."""
+"""Card payments through Stripe, with the SDK pointed at a local fake that sends signed
+webhooks. The ledger shows the invoices paid once, whatever is replayed or forged."""
 
 import json
 from decimal import Decimal
@@ -178,7 +178,7 @@ def test_old_signature_is_rejected(client, fake_stripe, buyer, bill):
 
 
 def test_three_d_secure_challenge_then_paid(client, fake_stripe, buyer, bill):
-    # given a card that asks for 3-D Secure
+    # given a card that requires 3-D Secure
     invoice = bill(buyer, "100.00")
     payment = start(buyer, [invoice])
 
@@ -193,7 +193,7 @@ def test_three_d_secure_challenge_then_paid(client, fake_stripe, buyer, bill):
 
 
 def test_failed_authentication_leaves_invoice_open(client, fake_stripe, buyer, bill):
-    # given a card that asks for 3-D Secure
+    # given a card that requires 3-D Secure
     invoice = bill(buyer, "100.00")
     payment = start(buyer, [invoice])
 
@@ -257,7 +257,7 @@ def test_amount_above_open_is_refused(fake_stripe, buyer, bill):
     # given an invoice with 120.00 open
     invoice = bill(buyer, "100.00")
 
-    # when the customer asks to pay more
+    # when the customer tries to pay more
     with pytest.raises(PaymentError) as raised:
         start(buyer, [invoice], amounts=["120.01"])
 

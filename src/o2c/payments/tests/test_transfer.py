@@ -21,7 +21,7 @@ def test_instructions_quote_the_rf_reference(buyer, bill):
     # given a posted invoice
     invoice = bill(buyer, "100.00")
 
-    # when the customer asks how to pay it by transfer
+    # when the customer requests the transfer details
     instructions = transfer_instructions(invoice.document, D("120.00"))
 
     # then it names the account and the invoice's RF reference, which reads back to it

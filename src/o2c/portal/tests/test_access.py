@@ -53,7 +53,7 @@ def test_link_by_email_signs_in(client, buyer, smtp_server, django_capture_on_co
     assert "Subject: Votre lien de connexion chez Atelier Lumière SAS" in message
     path = link_in(smtp_server, email)
 
-    # when the link is opened: the GET only asks to continue (mail scanners fetch links)
+    # when the link is opened: the GET only shows a button, since mail scanners fetch links
     confirm = client.get(path)
     assert confirm.status_code == 200
     assert "Continuer vers le compte de Boulangerie Martin" in confirm.content.decode()
@@ -137,7 +137,7 @@ def test_link_requests_are_limited_per_address(
         )
         assert response.status_code == 200
 
-    # three links were sent; the page never said why the others were not
+    # three links were sent, and the page gave no reason for the others
     assert len(smtp_server.to("compta@boulangerie-martin.example")) == 3
 
 
@@ -223,14 +223,14 @@ def test_sign_out_ends_the_session(client, buyer, smtp_server, django_capture_on
     assert PortalSession.objects.get().ended_at is not None
 
 
-def test_portal_user_gets_nothing_from_staff_pages_or_api(
+def test_portal_session_denied_staff_pages(
     client, buyer, smtp_server, django_capture_on_commit_callbacks
 ):
     # given a signed-in portal user whose browser would send its cookie everywhere
     signed_in(client, buyer, smtp_server, django_capture_on_commit_callbacks)
     client.cookies[auth.COOKIE_NAME]["path"] = "/"
 
-    # when it asks for staff pages and the API
+    # when it requests staff pages and the API
     staff_pages = [
         "/",
         f"/customers/{buyer.pk}/",
@@ -244,7 +244,7 @@ def test_portal_user_gets_nothing_from_staff_pages_or_api(
     responses = {path: client.get(path) for path in staff_pages}
     api = client.get(f"/api/customers/{buyer.pk}")
 
-    # then staff pages send it to the staff sign-in and the API answers 401
+    # then staff pages redirect to the staff sign-in and the API returns 401
     for path, response in responses.items():
         assert response.status_code == 302, path
         assert "/login/" in response.url, path

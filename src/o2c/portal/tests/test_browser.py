@@ -1,6 +1,8 @@
-"""The portal in a real browser: sign in by e-mail link, pay by card through the fake
-Stripe page (its webhooks reach the running server), promise, dispute, and a second
-customer who cannot open the first one's invoice or its PDF."""
+"""The portal in a real browser: sign-in link, card payment, promise and dispute.
+
+The card payment goes through the fake Stripe page, whose webhooks reach the running
+server. A second customer tries to open the first one's invoice and its PDF.
+"""
 
 import re
 from decimal import Decimal

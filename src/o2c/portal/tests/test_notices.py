@@ -1,4 +1,4 @@
-"""What the customer is told without asking: receipts, dispute notes, monthly statements,
+"""Messages the customer gets unasked: receipts, dispute notes, monthly statements,
 direct debit notices, and a sign-in link in every e-mail reminder."""
 
 import datetime as dt

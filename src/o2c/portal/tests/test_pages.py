@@ -1,4 +1,4 @@
-"""Portal pages: what a customer sees and does, and that another customer sees none of it."""
+"""Portal pages: what a customer can read and do, and that no other customer can."""
 
 import datetime as dt
 from decimal import Decimal
@@ -177,7 +177,7 @@ def test_second_customer_cannot_open_the_first_customers_documents(
         )
     ]
 
-    # then every one answers 404 (or sends it back home), and no list shows them
+    # then each returns 404 (or redirects home), and no list shows them
     for url, response in responses.items():
         assert response.status_code == 404, url
     assert pay.status_code == 302

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 
 
 class Receiver:
-    """An HTTP server on 127.0.0.1 that answers with scripted status codes."""
+    """An HTTP server on 127.0.0.1 that returns scripted status codes."""
 
     def __init__(self, statuses=(200,)):
         self.statuses = list(statuses)
@@ -153,7 +153,7 @@ def test_payment_and_dispute_events(
 def test_failed_delivery_is_retried_with_back_off(
     receiver, buyer, bill, django_capture_on_commit_callbacks
 ):
-    # given a receiver that fails twice before answering 200
+    # given a receiver that fails twice before returning 200
     server = receiver([500, 503, 200])
     services.create_endpoint(server.url)
 
