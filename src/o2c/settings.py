@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "o2c.collections",
     "o2c.imports",
     "o2c.billing",
+    "o2c.banking",
+    "o2c.cashapp",
     "o2c.analytics",
     "o2c.payments",
     "o2c.portal",

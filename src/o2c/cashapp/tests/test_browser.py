@@ -1,0 +1,51 @@
+"""A specialist resolves an exception in a real browser, with the keyboard."""
+
+from decimal import Decimal
+
+import pytest
+
+from o2c.banking.models import LineState
+from o2c.cashapp.services import run_matching
+from o2c.ledger.services import open_amount
+
+PASSWORD = "a-long-test-passphrase-42"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_specialist_accepts_suggestion_with_keyboard(
+    page, live_server, login, entity, customer, post, bank_account, make_line, make_user
+):
+    # given a receipt the engine could only suggest, and a cash application specialist
+    invoice = post(customer, "invoice", "INV-2027-0900", "2027-01-05", "777.70")
+    line = make_line(bank_account, "777.70", text="TRANSFER", counterparty_name="R. MILLER")
+    run_matching(entity)
+    line.refresh_from_db()
+    assert line.state == LineState.EXCEPTION
+    person = make_user(
+        "cash-specialist",
+        entity=entity,
+        role="member",
+        function="cash_application",
+        customers=[customer],
+    )
+    person.set_password(PASSWORD)
+    person.save()
+
+    # when they open the queue, pick the first line (j) and accept the first suggestion (1)
+    login(page, "cash-specialist", PASSWORD)
+    page.goto(f"{live_server.url}/cashapp/")
+    page.wait_for_selector(f'tr[data-line="{line.pk}"]')
+    page.keyboard.press("j")
+    page.wait_for_selector('#workbench button[data-hotkey="1"]')
+    assert "INV-2027-0900" in page.inner_text("#workbench")
+    page.keyboard.press("1")
+
+    # then the workbench confirms, the line leaves the queue and the invoice is paid
+    page.wait_for_selector("#workbench .message.success")
+    assert "INV-2027-0900 777.70 EUR" in page.inner_text("#workbench .message.success")
+    page.wait_for_selector(f'tr[data-line="{line.pk}"]', state="detached")
+    page.wait_for_load_state("networkidle")
+    line.refresh_from_db()
+    assert line.state == LineState.MATCHED
+    assert open_amount(invoice) == Decimal("0")
