@@ -15,3 +15,12 @@ class PaymentsConfig(AppConfig):
             "schedule": crontab(minute="*/15"),
         },
     }
+
+    def ready(self):
+        from django.apps import apps
+
+        if apps.is_installed("o2c.cashapp"):
+            from o2c.cashapp.signals import bank_credit_received
+            from o2c.payments.bank_lines import settle_payout_line
+
+            bank_credit_received.connect(settle_payout_line, dispatch_uid="payments_payouts")

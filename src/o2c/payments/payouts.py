@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from o2c.core import money
@@ -250,8 +249,10 @@ def match_bank_credit(
 ) -> Payout | None:
     """Return the unreconciled payout behind a bank credit, if exactly one fits.
 
-    A payout id in the bank text decides. Without one, the net amount must match exactly
-    and the payout must arrive within 3 days of the booking date.
+    A payout id in the bank text decides. Without one, the text must name the gateway
+    (banks show "STRIPE" or "ADYEN" as the payer), the net amount must match exactly and
+    the payout must arrive within 3 days of the booking date. A customer's transfer of
+    the same amount is therefore never taken for a payout.
     """
     unreconciled = Payout.objects.filter(entity=entity, reconciled_at__isnull=True)
     identifiers = PAYOUT_ID_PATTERN.findall(text or "")
@@ -259,10 +260,15 @@ def match_bank_credit(
         found = unreconciled.filter(payout_id__in=identifiers, net_amount=amount).first()
         if found is not None:
             return found
+    upper = (text or "").upper()
+    gateways = [gateway for gateway in (Gateway.STRIPE, Gateway.ADYEN) if gateway.upper() in upper]
+    if not gateways:
+        return None
     window = dt.timedelta(days=MATCH_WINDOW_DAYS)
     candidates = list(
         unreconciled.filter(
-            Q(currency=currency),
+            gateway__in=gateways,
+            currency=currency,
             net_amount=amount,
             arrival_on__range=(booked_on - window, booked_on + window),
         )[:2]

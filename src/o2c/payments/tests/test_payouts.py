@@ -119,18 +119,38 @@ def test_bank_credit_finds_its_payout(client, fake_stripe, buyer, bill):
         text="STRIPE TRANSFER po_1QxYz",
     )
     by_amount = match_bank_credit(
-        buyer.entity, amount=D("117.95"), currency="EUR", booked_on=dt.date(2025, 3, 16)
+        buyer.entity,
+        amount=D("117.95"),
+        currency="EUR",
+        booked_on=dt.date(2025, 3, 16),
+        text="STRIPE PAYMENTS EUROPE",
+    )
+    customer_transfer = match_bank_credit(
+        buyer.entity,
+        amount=D("117.95"),
+        currency="EUR",
+        booked_on=dt.date(2025, 3, 14),
+        text="Boulangerie Martin facture",
     )
     wrong_amount = match_bank_credit(
-        buyer.entity, amount=D("120.00"), currency="EUR", booked_on=dt.date(2025, 3, 14)
+        buyer.entity,
+        amount=D("120.00"),
+        currency="EUR",
+        booked_on=dt.date(2025, 3, 14),
+        text="STRIPE",
     )
 
     # then the payout is found, and once reconciled it is not offered again
     assert by_id.payout_id == "po_1QxYz"
     assert by_amount == by_id
+    assert customer_transfer is None
     assert wrong_amount is None
     reconcile_payout(by_id, bank_reference="statement 14 line 3")
     again = match_bank_credit(
-        buyer.entity, amount=D("117.95"), currency="EUR", booked_on=dt.date(2025, 3, 14)
+        buyer.entity,
+        amount=D("117.95"),
+        currency="EUR",
+        booked_on=dt.date(2025, 3, 14),
+        text="STRIPE po_1QxYz",
     )
     assert again is None
