@@ -2,7 +2,7 @@
 
 - bank_credit_received(sender=StatementLine, line=...): sent for each incoming line of a
   matching run. A receiver that recognises the line (a card gateway's payout, for one)
-  records the decision, sets the line's state and returns True; the engine then leaves
+  records the decision, sets the line's state and returns True. The engine then leaves
   the line alone.
 """
 
