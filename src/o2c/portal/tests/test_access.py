@@ -279,3 +279,17 @@ def test_deactivated_portal_user_is_signed_out(
     PortalUser.objects.update(is_active=False)
 
     assert client.get(reverse("portal:home")).status_code == 302
+
+
+def test_command_prints_a_link_per_account(client, buyer, other_buyer, capsys):
+    from django.core.management import call_command
+
+    other_buyer.contacts.update(email="compta@boulangerie-martin.example")
+
+    call_command("portal", "link", "compta@boulangerie-martin.example", "--customer", "C0002")
+
+    output = capsys.readouterr().out
+    assert output.startswith("C0002 Müller Maschinenbau GmbH: http://testserver/portal/link/")
+    path = LINK.search(output).group(1)
+    assert client.post(path).status_code == 302
+    assert PortalSession.objects.get().portal_user.customer == other_buyer
