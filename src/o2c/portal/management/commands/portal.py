@@ -29,7 +29,7 @@ class Command(BaseCommand):
             users = [user for user in users if user.customer.number == options["customer"]]
         if not users:
             raise CommandError(
-                f"No active contact {options['email']!r}"
+                f"Contact {options['email']!r} not found or inactive"
                 + (f" of customer {options['customer']}" if options["customer"] else "")
                 + "; add the address to the customer's contacts first."
             )
