@@ -1,10 +1,12 @@
 """Card payments through Stripe, with the SDK pointed at a local fake that sends signed
 webhooks. The ledger shows the invoices paid once, whatever is replayed or forged."""
 
+import datetime as dt
 import json
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from o2c.ledger.models import Allocation, Document, DocumentKind
 from o2c.ledger.services import open_amount
@@ -361,3 +363,22 @@ def test_returning_payer_sees_processing_before_webhook(fake_stripe, buyer, bill
     # then the payment is being confirmed but nothing is posted by the return address
     assert status == PaymentStatus.PROCESSING
     assert open_amount(invoice.document) == D("120.00")
+
+
+def test_paid_on_is_entity_local_date(client, fake_stripe, buyer, bill):
+    # given a card payment made at 22:30 UTC on 31 March, already 1 April in Paris
+    invoice = bill(buyer, "100.00")
+    with time_machine.travel("2025-03-31 22:30:00+00:00", tick=False):
+        payment = start(buyer, [invoice])
+        pay_on_page(fake_stripe, payment)
+
+        # when its webhooks arrive
+        deliver(client, fake_stripe, "stripe")
+
+    # then the payment and its allocations are dated by the entity's calendar
+    payment.refresh_from_db()
+    assert payment.paid_on == dt.date(2025, 4, 1)
+    assert payment.document.document_date == dt.date(2025, 4, 1)
+    assert Allocation.objects.get(credit_document=payment.document).allocated_on == dt.date(
+        2025, 4, 1
+    )
