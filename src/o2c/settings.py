@@ -10,6 +10,15 @@ Environment variables:
   in the calling process, so the embedded set-up needs no broker.
 - O2C_EMAIL_HOST, O2C_EMAIL_PORT, O2C_DEFAULT_FROM_EMAIL: outgoing SMTP.
 - O2C_LOG_LEVEL: level of the o2c loggers; default INFO.
+- O2C_PUBLIC_URL: the address customers reach o2c at, for links in e-mails and the
+  return addresses given to payment gateways; default http://localhost:8000.
+- O2C_STRIPE_SECRET_KEY, O2C_STRIPE_WEBHOOK_SECRET: Stripe API key and the signing
+  secret of the webhook endpoint; O2C_STRIPE_API_BASE replaces Stripe's API address
+  (a local test server, for instance).
+- O2C_ADYEN_API_KEY, O2C_ADYEN_MERCHANT_ACCOUNT, O2C_ADYEN_HMAC_KEY: Adyen API key,
+  merchant account and the HMAC key of its webhooks; O2C_ADYEN_ENVIRONMENT is "test"
+  (default) or "live", O2C_ADYEN_LIVE_PREFIX the live URL prefix, and
+  O2C_ADYEN_CHECKOUT_BASE replaces the Checkout API address.
 """
 
 import os
@@ -49,6 +58,9 @@ INSTALLED_APPS = [
     "o2c.analytics",
     "o2c.orders",
     "o2c.credit",
+    "o2c.payments",
+    "o2c.portal",
+    "o2c.webhooks",
     "o2c.demo",
 ]
 
@@ -160,3 +172,22 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 100
+
+O2C_PUBLIC_URL = os.environ.get("O2C_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+
+# Card and wallet gateways; a gateway is offered once its keys are set.
+O2C_PAYMENT_GATEWAYS = {
+    "stripe": {
+        "secret_key": os.environ.get("O2C_STRIPE_SECRET_KEY", ""),
+        "webhook_secret": os.environ.get("O2C_STRIPE_WEBHOOK_SECRET", ""),
+        "api_base": os.environ.get("O2C_STRIPE_API_BASE", ""),
+    },
+    "adyen": {
+        "api_key": os.environ.get("O2C_ADYEN_API_KEY", ""),
+        "merchant_account": os.environ.get("O2C_ADYEN_MERCHANT_ACCOUNT", ""),
+        "hmac_key": os.environ.get("O2C_ADYEN_HMAC_KEY", ""),
+        "environment": os.environ.get("O2C_ADYEN_ENVIRONMENT", "test"),
+        "live_prefix": os.environ.get("O2C_ADYEN_LIVE_PREFIX", ""),
+        "checkout_base": os.environ.get("O2C_ADYEN_CHECKOUT_BASE", ""),
+    },
+}

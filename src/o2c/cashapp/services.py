@@ -228,6 +228,9 @@ def run_matching(
                 StatementLine.objects.filter(pk=line.pk).update(state=LineState.IGNORED)
                 result.ignored += 1
             continue
+        if post and _settled_elsewhere(line):
+            result.auto_applied += 1
+            continue
         if line.entity_id not in books:
             books[line.entity_id] = book or load_book(line.entity)
         current = books[line.entity_id]
@@ -260,6 +263,14 @@ def run_matching(
         result.queued += 1
     logger.info("Matching run: %s", result)
     return result
+
+
+def _settled_elsewhere(line: StatementLine) -> bool:
+    """Return whether another module recognised and settled the line (see signals)."""
+    from o2c.cashapp.signals import bank_credit_received
+
+    replies = bank_credit_received.send(sender=StatementLine, line=line)
+    return any(handled for _, handled in replies)
 
 
 def _queue(line: StatementLine, proposals: list[Proposal]) -> None:

@@ -287,6 +287,7 @@ class ActivityKind(models.TextChoices):
     CALL = "call", "Call"
     EMAIL = "email", "E-mail"
     NOTE = "note", "Note"
+    PORTAL = "portal", "Customer portal"
 
 
 class ActivityOutcome(models.TextChoices):

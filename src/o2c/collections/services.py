@@ -510,7 +510,7 @@ def send_notices(run_id: int | None = None, notice_ids=None) -> dict[str, int]:
             message_id = notice.message_id or make_msgid(domain="o2c.local")
             message = EmailMessage(
                 notice.subject,
-                notice.body,
+                notice.body + _appended_text(notice),
                 settings.DEFAULT_FROM_EMAIL,
                 [notice.recipient],
                 reply_to=[policy.reply_to] if policy.reply_to else None,
@@ -535,6 +535,13 @@ def send_notices(run_id: int | None = None, notice_ids=None) -> dict[str, int]:
     finally:
         connection.close()
     return counts
+
+
+def _appended_text(notice: DunningNotice) -> str:
+    from o2c.collections.signals import reminder_sending
+
+    parts = [text for _, text in reminder_sending.send(sender=DunningNotice, notice=notice)]
+    return "".join(text for text in parts if text)
 
 
 # Bounces and replies -------------------------------------------------------------------

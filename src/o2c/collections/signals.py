@@ -1,10 +1,17 @@
-"""Receivers: a payment applied to a promised invoice settles the promise at once."""
+"""Receivers: a payment applied to a promised invoice settles the promise at once.
+
+Also the hook `reminder_sending(sender=DunningNotice, notice=...)`, sent just before an
+e-mail reminder goes out: each receiver may return text to append to the message (a
+link to the customer portal, for instance). The text is not stored on the notice.
+"""
 
 from django.db import transaction
 from django.db.models.signals import post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from o2c.ledger.models import Allocation
+
+reminder_sending = Signal()
 
 
 @receiver(post_save, sender=Allocation, dispatch_uid="collections_review_promises")

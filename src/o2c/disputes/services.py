@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from o2c.core import money
+from o2c.disputes import signals
 from o2c.disputes.errors import DisputeError
 from o2c.disputes.models import (
     Dispute,
@@ -178,6 +179,9 @@ def open_dispute(
         actor=actor,
         case_number=case_number,
     )
+    transaction.on_commit(
+        lambda: signals.dispute_opened.send(sender=Dispute, disputes=disputes), robust=True
+    )
     return disputes
 
 
@@ -258,6 +262,9 @@ def _finish(dispute: Dispute, resolution: str, actor, note: str, document=None) 
     dispute.resolved_on = dispute.entity.today()
     dispute.resolved_by = actor
     dispute.save()
+    transaction.on_commit(
+        lambda: signals.dispute_resolved.send(sender=Dispute, dispute=dispute), robust=True
+    )
     siblings_open = Dispute.objects.filter(
         work_item_id=dispute.work_item_id, status=DisputeStatus.OPEN
     ).exclude(pk=dispute.pk)

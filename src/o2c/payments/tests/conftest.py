@@ -1,0 +1,9 @@
+from o2c.payments.tests.fixtures import (  # noqa: F401 (fixtures)
+    bill,
+    buyer,
+    fake_adyen,
+    fake_stripe,
+    other_buyer,
+    seller,
+    smtp_server,
+)

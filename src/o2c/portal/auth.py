@@ -1,0 +1,266 @@
+"""Portal sign-in: sign-in links, sessions in their own cookie, rate limits.
+
+Portal sessions are kept apart from staff sessions on purpose. The cookie has its own
+name and the path /portal/, so a browser sends it to portal pages only. Staff pages
+and the API read Django's session and users, which a portal sign-in never creates.
+Only hashes of link secrets and session keys are stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from o2c.portal.models import (
+    LinkPurpose,
+    PortalAttempt,
+    PortalLink,
+    PortalSession,
+    PortalUser,
+)
+
+logger = logging.getLogger(__name__)
+
+COOKIE_NAME = "o2c_portal"
+COOKIE_PATH = "/portal/"
+SESSION_IDLE = dt.timedelta(hours=2)
+SESSION_LIFETIME = dt.timedelta(hours=12)
+TOUCH_EVERY = dt.timedelta(minutes=5)
+LINK_LIFETIME = dt.timedelta(minutes=30)
+MAILED_LINK_LIFETIME = dt.timedelta(days=14)
+LINK_REQUESTS_PER_ADDRESS = 3
+LINK_REQUESTS_PER_IP = 20
+PASSWORD_FAILURES_PER_ADDRESS = 5
+ATTEMPT_WINDOW = dt.timedelta(minutes=15)
+IP_WINDOW = dt.timedelta(hours=1)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def email_key(email: str) -> str:
+    """Return a keyed hash of an address, to count attempts without storing addresses."""
+    return hmac.new(
+        settings.SECRET_KEY.encode(), email.strip().lower().encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+# Rate limits ---------------------------------------------------------------------------
+
+
+def note_attempt(kind: str, email: str, ip: str | None) -> None:
+    PortalAttempt.objects.create(
+        kind=kind, email_hash=email_key(email), ip_address=ip, attempted_at=timezone.now()
+    )
+
+
+def too_many_for_address(kind: str, email: str, limit: int) -> bool:
+    since = timezone.now() - ATTEMPT_WINDOW
+    return (
+        PortalAttempt.objects.filter(
+            kind=kind, email_hash=email_key(email), attempted_at__gte=since
+        ).count()
+        >= limit
+    )
+
+
+def too_many_from_ip(kind: str, ip: str | None, limit: int) -> bool:
+    if ip is None:
+        return False
+    since = timezone.now() - IP_WINDOW
+    return (
+        PortalAttempt.objects.filter(kind=kind, ip_address=ip, attempted_at__gte=since).count()
+        >= limit
+    )
+
+
+# Links ---------------------------------------------------------------------------------
+
+
+def _salt(purpose: str) -> str:
+    return f"o2c.portal.link.{purpose}"
+
+
+def issue_link(
+    portal_user: PortalUser,
+    *,
+    source: str,
+    purpose: str = LinkPurpose.SIGN_IN,
+    next_path: str = "",
+    lifetime: dt.timedelta | None = None,
+) -> str:
+    """Create a single-use link and return its token (to put in a URL).
+
+    The token is signed with the purpose as salt, so a token made for one purpose does
+    not verify for another. The secret half is stored only as a hash.
+    """
+    secret = secrets.token_urlsafe(24)
+    link = PortalLink.objects.create(
+        portal_user=portal_user,
+        purpose=purpose,
+        source=source,
+        secret_hash=_digest(secret),
+        next_path=next_path if safe_next(next_path) else "",
+        expires_at=timezone.now() + (lifetime or LINK_LIFETIME),
+    )
+    return signing.dumps({"l": link.pk, "s": secret}, salt=_salt(purpose))
+
+
+def find_link(token: str, purpose: str = LinkPurpose.SIGN_IN) -> PortalLink | None:
+    """Return the usable link a token stands for, or None (forged, used or expired)."""
+    try:
+        data = signing.loads(token, salt=_salt(purpose), max_age=MAILED_LINK_LIFETIME)
+        link_id, secret = int(data["l"]), str(data["s"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    link = (
+        PortalLink.objects.select_related("portal_user__customer__entity")
+        .filter(pk=link_id, purpose=purpose)
+        .first()
+    )
+    if link is None or not hmac.compare_digest(link.secret_hash, _digest(secret)):
+        return None
+    if link.used_at is not None or link.expires_at <= timezone.now():
+        return None
+    if not link.portal_user.is_active:
+        return None
+    return link
+
+
+def use_link(token: str, purpose: str = LinkPurpose.SIGN_IN) -> PortalLink | None:
+    """Mark a link used and return it; None when it cannot be used (any more)."""
+    with transaction.atomic():
+        link = find_link(token, purpose)
+        if link is None:
+            return None
+        claimed = PortalLink.objects.filter(pk=link.pk, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        if not claimed:
+            return None
+    return link
+
+
+def safe_next(path: str) -> bool:
+    """Return whether a path is a portal page, so a link cannot send anyone elsewhere."""
+    return bool(path) and path.startswith(COOKIE_PATH) and "//" not in path and "\\" not in path
+
+
+# Sessions ------------------------------------------------------------------------------
+
+
+def start_session(request, response, portal_user: PortalUser) -> PortalSession:
+    """Sign the portal user in on this browser, ending any portal session it had."""
+    end_session(request, response)
+    key = secrets.token_urlsafe(32)
+    now = timezone.now()
+    session = PortalSession.objects.create(
+        portal_user=portal_user,
+        key_hash=_digest(key),
+        last_seen_at=now,
+        expires_at=now + SESSION_LIFETIME,
+        ip_address=client_ip(request),
+    )
+    PortalUser.objects.filter(pk=portal_user.pk).update(last_sign_in_at=now)
+    response.set_cookie(
+        COOKIE_NAME,
+        key,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        path=COOKIE_PATH,
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    logger.info("Portal user %s: signed in (session %s)", portal_user.pk, session.pk)
+    return session
+
+
+def current_session(request) -> PortalSession | None:
+    key = request.COOKIES.get(COOKIE_NAME)
+    if not key:
+        return None
+    now = timezone.now()
+    session = (
+        PortalSession.objects.select_related("portal_user__customer__entity")
+        .filter(key_hash=_digest(key), ended_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if session is None or session.last_seen_at + SESSION_IDLE <= now:
+        return None
+    user = session.portal_user
+    if not user.is_active:
+        return None
+    if now - session.last_seen_at > TOUCH_EVERY:
+        PortalSession.objects.filter(pk=session.pk).update(last_seen_at=now)
+    return session
+
+
+def end_session(request, response) -> None:
+    key = request.COOKIES.get(COOKIE_NAME)
+    if key:
+        PortalSession.objects.filter(key_hash=_digest(key), ended_at__isnull=True).update(
+            ended_at=timezone.now()
+        )
+    response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH, samesite="Lax")
+
+
+@dataclass
+class PortalContext:
+    """The signed-in portal user, one person of one customer."""
+
+    session: PortalSession
+    user: PortalUser
+
+    @property
+    def customer(self):
+        return self.user.customer
+
+    @property
+    def entity(self):
+        return self.user.customer.entity
+
+    @property
+    def language(self) -> str:
+        from o2c.portal.texts import language_of
+
+        return language_of(self.user.language, self.user.customer.language)
+
+
+def portal_login_required(view):
+    """Let a view run only for a signed-in portal user, set as `request.portal`."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        session = current_session(request)
+        if session is None:
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{_sign_in_path()}?{query}")
+        request.portal = PortalContext(session=session, user=session.portal_user)
+        response = view(request, *args, **kwargs)
+        response.headers.setdefault("Cache-Control", "private, no-store")
+        return response
+
+    return wrapper
+
+
+def _sign_in_path() -> str:
+    from django.urls import reverse
+
+    return reverse("portal:sign_in")

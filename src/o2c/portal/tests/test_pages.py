@@ -1,0 +1,510 @@
+"""Portal pages: what a customer can read and do, and that no other customer can."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from o2c.collections.models import PromiseToPay
+from o2c.disputes.models import Dispute, DisputeAttachment
+from o2c.ledger.services import allocate, open_amount
+from o2c.parties.models import TimelineEvent
+from o2c.payments import sepa
+from o2c.payments.models import Payment
+from o2c.portal import auth
+from o2c.portal.models import PortalUser
+from o2c.portal.texts import EN, TRANSLATIONS
+
+D = Decimal
+
+pytestmark = pytest.mark.django_db
+
+
+def sign_in(client, customer):
+    email = customer.contacts.get().email
+    user, _ = PortalUser.objects.get_or_create(customer=customer, email=email)
+    token = auth.issue_link(user, source="staff")
+    assert client.post(f"/portal/link/{token}/").status_code == 302
+    return user
+
+
+@pytest.fixture
+def portal_client(client, buyer):
+    sign_in(client, buyer)
+    return client
+
+
+@pytest.fixture
+def world(buyer, other_buyer, bill, post):
+    """Documents of two customers: billed and imported invoices, a payment, a credit note."""
+    from o2c.billing.services import issue_credit_note
+
+    billed = bill(buyer, "100.00")
+    credited = bill(buyer, "50.00", on="2025-03-05")
+    note = issue_credit_note(
+        credited, reason="damaged", amount=D("10.00"), credit_date=dt.date(2025, 3, 15)
+    )
+    imported = post(buyer, "invoice", "OLD-2024-17", "2024-11-02", "80.00")
+    payment = post(buyer, "payment", "BANK-9", "2025-03-20", "30.00")
+    allocate(imported, payment, on=payment.document_date)
+    other = bill(other_buyer, "70.00", on="2025-03-05")
+    return {
+        "billed": billed,
+        "credited": credited,
+        "note": note,
+        "imported": imported,
+        "payment": payment,
+        "other": other,
+    }
+
+
+def test_home_shows_balance_and_open_invoices(portal_client, world):
+    response = portal_client.get(reverse("portal:home"))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'lang="fr"' in page
+    assert "Factures ouvertes" in page
+    # 120.00 + (60.00 - 10.00 credited) + (80.00 - 30.00 paid) = 220.00 due
+    assert [(b["due"], b["currency"]) for b in response.context["balances"]] == [
+        (D("220.00"), "EUR")
+    ]
+    numbers = [document.number for document in response.context["invoices"]]
+    assert sorted(numbers) == sorted(
+        [world["billed"].number, world["credited"].number, "OLD-2024-17"]
+    )
+    assert world["other"].number not in page
+
+
+def test_invoice_page_offers_documents_or_says_why_not(portal_client, world):
+    billed = portal_client.get(reverse("portal:invoice_detail", args=[world["billed"].document.pk]))
+    imported = portal_client.get(reverse("portal:invoice_detail", args=[world["imported"].pk]))
+
+    assert reverse("portal:invoice_file", args=[world["billed"].document.pk, "pdf"]) in (
+        billed.content.decode()
+    )
+    assert "historique comptable" in imported.content.decode()
+    assert reverse("portal:invoice_file", args=[world["imported"].pk, "pdf"]) not in (
+        imported.content.decode()
+    )
+
+
+def test_downloads_of_own_documents(portal_client, world):
+    document = world["billed"].document
+    pdf = portal_client.get(reverse("portal:invoice_file", args=[document.pk, "pdf"]))
+    ubl = portal_client.get(reverse("portal:invoice_file", args=[document.pk, "ubl"]))
+    note = portal_client.get(
+        reverse("portal:credit_note_file", args=[world["note"].document.pk, "pdf"])
+    )
+    missing = portal_client.get(reverse("portal:invoice_file", args=[world["imported"].pk, "pdf"]))
+
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF-")
+    assert ubl.content.startswith(b"<?xml")
+    assert note.content.startswith(b"%PDF-")
+    assert missing.status_code == 404
+
+
+def own_and_foreign_urls(world, other_customer_payment=None):
+    """Every portal page and download that takes an id, for the other customer's document."""
+    other = world["other"].document
+    return [
+        reverse("portal:invoice_detail", args=[other.pk]),
+        reverse("portal:invoice_file", args=[other.pk, "pdf"]),
+        reverse("portal:invoice_file", args=[other.pk, "ubl"]),
+        reverse("portal:dispute_new", args=[other.pk]),
+        f"{reverse('portal:pay')}?invoice={other.pk}",
+        f"{reverse('portal:promise')}?invoice={other.pk}",
+    ]
+
+
+def test_second_customer_cannot_open_the_first_customers_documents(
+    client, world, other_buyer, buyer, post
+):
+    # given documents of the first customer, one of each kind the portal shows
+    from o2c.disputes.services import open_dispute
+
+    first_invoice = world["billed"].document
+    dispute = open_dispute(
+        buyer, lines=[(first_invoice, D("10.00"), "")], reason="pricing", actor=None
+    )[0]
+    portal_payment = Payment.objects.create(
+        entity=buyer.entity,
+        customer=buyer,
+        reference="PAY-FIRSTCUST1",
+        method="card",
+        gateway="stripe",
+        amount=D("10.00"),
+        currency="EUR",
+        idempotency_key="x",
+    )
+    mandate = sepa.sign_mandate(buyer, debtor_name="B", iban="DE89370400440532013000")
+    urls = [
+        reverse("portal:invoice_detail", args=[first_invoice.pk]),
+        reverse("portal:invoice_file", args=[first_invoice.pk, "pdf"]),
+        reverse("portal:invoice_file", args=[first_invoice.pk, "ubl"]),
+        reverse("portal:invoice_detail", args=[world["imported"].pk]),
+        reverse("portal:dispute_new", args=[first_invoice.pk]),
+        reverse("portal:credit_note_file", args=[world["note"].document.pk, "pdf"]),
+        reverse("portal:credit_note_file", args=[world["note"].document.pk, "ubl"]),
+        reverse("portal:payment_detail", args=[world["payment"].pk]),
+        reverse("portal:payment_status", args=[portal_payment.reference]),
+        reverse("portal:payment_return", args=[portal_payment.reference]),
+        reverse("portal:dispute_detail", args=[dispute.case_number]),
+    ]
+
+    # when the second customer's portal user asks for each of them
+    sign_in(client, other_buyer)
+    responses = {url: client.get(url) for url in urls}
+    pay = client.get(f"{reverse('portal:pay')}?invoice={first_invoice.pk}")
+    promise = client.get(f"{reverse('portal:promise')}?invoice={first_invoice.pk}")
+    revoke = client.post(
+        reverse("portal:account"), {"action": "revoke_mandate", "mandate": mandate.pk}
+    )
+    lists = [
+        client.get(reverse(name)).content.decode()
+        for name in (
+            "portal:home",
+            "portal:invoice_list",
+            "portal:payment_list",
+            "portal:credit_note_list",
+            "portal:statement",
+            "portal:dispute_list",
+            "portal:account",
+        )
+    ]
+
+    # then each returns 404 (or redirects home), and no list shows them
+    for url, response in responses.items():
+        assert response.status_code == 404, url
+    assert pay.status_code == 302
+    assert promise.status_code == 302
+    assert revoke.status_code == 404
+    mandate.refresh_from_db()
+    assert mandate.status == "active"
+    for page in lists:
+        assert first_invoice.number not in page
+        assert world["note"].number not in page
+        assert "BANK-9" not in page
+        assert dispute.case_number not in page
+        assert mandate.reference not in page
+
+
+def test_every_portal_page_needs_a_portal_session(client, world):
+    document = world["billed"].document
+    urls = [
+        reverse("portal:home"),
+        reverse("portal:invoice_list"),
+        reverse("portal:invoice_detail", args=[document.pk]),
+        reverse("portal:invoice_file", args=[document.pk, "pdf"]),
+        reverse("portal:credit_note_list"),
+        reverse("portal:payment_list"),
+        reverse("portal:statement"),
+        reverse("portal:dispute_list"),
+        reverse("portal:account"),
+        reverse("portal:mandate_new"),
+        reverse("portal:pay"),
+        reverse("portal:promise"),
+    ]
+
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("portal:sign_in")), url
+
+
+def test_statement_of_a_period(portal_client, world):
+    response = portal_client.get(
+        reverse("portal:statement"), {"from": "2025-03-01", "to": "2025-03-31"}
+    )
+    pdf = portal_client.get(
+        reverse("portal:statement"), {"from": "2025-03-01", "to": "2025-03-31", "format": "pdf"}
+    )
+
+    statement = response.context["statement"]
+    # opening: the imported invoice of 80.00; then 120.00 + 60.00 - 10.00 - 30.00
+    assert statement.opening == D("80.00")
+    assert [(line.number, line.debit, line.credit, line.balance) for line in statement.lines] == [
+        (world["billed"].number, D("120.00"), D("0"), D("200.00")),
+        (world["credited"].number, D("60.00"), D("0"), D("260.00")),
+        (world["note"].number, D("0"), D("10.00"), D("250.00")),
+        ("BANK-9", D("0"), D("30.00"), D("220.00")),
+    ]
+    assert statement.closing == D("220.00")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+
+
+def test_pay_page_proposes_open_amounts_and_methods(portal_client, world, fake_stripe):
+    document = world["imported"]
+
+    response = portal_client.get(reverse("portal:pay"), {"invoice": document.pk})
+
+    assert response.context["rows"][0]["proposed"] == D("50.00")
+    assert list(response.context["methods"]) == ["card", "transfer"]
+
+
+def test_pay_by_transfer_shows_reference_and_qr(portal_client, world):
+    document = world["billed"].document
+
+    response = portal_client.post(
+        reverse("portal:pay"),
+        {"invoice": [document.pk], f"amount_{document.pk}": "120.00", "method": "transfer"},
+    )
+
+    page = response.content.decode()
+    assert world["billed"].creditor_reference in page
+    assert "FR76 3000 6000 0112 3456 7890 189" in page
+    assert "<svg" in page
+
+
+def test_pay_by_card_redirects_to_gateway(portal_client, world, fake_stripe, settings):
+    settings.O2C_PUBLIC_URL = "http://testserver"
+    document = world["billed"].document
+
+    response = portal_client.post(
+        reverse("portal:pay"),
+        {
+            "invoice": [document.pk],
+            f"amount_{document.pk}": "120.00",
+            "method": "card",
+            "idempotency_key": "abc",
+        },
+    )
+
+    payment = Payment.objects.get()
+    assert response.status_code == 302
+    assert response.url == payment.checkout_url
+    assert payment.portal_user.email == "compta@boulangerie-martin.example"
+    session = fake_stripe.sessions[payment.gateway_session_id]
+    assert session["success_url"] == (
+        f"http://testserver/portal/pay/{payment.reference}/return/?session_id={{CHECKOUT_SESSION_ID}}"
+    )
+
+
+def test_pay_rejects_an_amount_above_open(portal_client, world, fake_stripe):
+    document = world["billed"].document
+
+    response = portal_client.post(
+        reverse("portal:pay"),
+        {"invoice": [document.pk], f"amount_{document.pk}": "500", "method": "card"},
+        follow=True,
+    )
+
+    assert "at most 120.00 EUR, not 500.00" in response.content.decode()
+    assert Payment.objects.count() == 0
+
+
+def test_promise_to_pay(portal_client, world):
+    document = world["billed"].document
+
+    with time_machine.travel("2025-03-25 10:00:00+01:00", tick=False):
+        response = portal_client.post(
+            reverse("portal:promise"),
+            {"invoice": [document.pk], "amount": "120.00", "promised_on": "2025-04-10"},
+        )
+
+    promise = PromiseToPay.objects.get()
+    assert response.status_code == 302
+    assert (promise.amount, promise.promised_on, promise.channel) == (
+        D("120.00"),
+        dt.date(2025, 4, 10),
+        "portal",
+    )
+    assert list(promise.documents.all()) == [document]
+    assert promise.note == "Promised in the customer portal by compta@boulangerie-martin.example"
+
+
+def test_promise_too_far_ahead_is_refused(portal_client, world):
+    document = world["billed"].document
+
+    with time_machine.travel("2025-03-25 10:00:00+01:00", tick=False):
+        response = portal_client.post(
+            reverse("portal:promise"),
+            {"invoice": [document.pk], "amount": "120.00", "promised_on": "2025-08-01"},
+        )
+
+    assert response.status_code == 200
+    assert PromiseToPay.objects.count() == 0
+    assert "2025-06-23" in response.content.decode()
+
+
+def test_dispute_on_a_line_with_attachment(portal_client, world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    document = world["billed"].document
+
+    response = portal_client.post(
+        reverse("portal:dispute_new", args=[document.pk]),
+        {
+            "reason": "quality",
+            "line": "1",
+            "amount": "60.00",
+            "description": "Two lamps arrived broken.",
+            "attachment": SimpleUploadedFile("photo.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64),
+        },
+    )
+
+    dispute = Dispute.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("portal:dispute_detail", args=[dispute.case_number])
+    assert dispute.amount == D("60.00")
+    assert dispute.line_reference == "line 1: Lampe d'atelier"
+    assert dispute.raised_by is None
+    assert dispute.description.startswith("Two lamps arrived broken.")
+    attachment = dispute.attachments.get()
+    assert attachment.original_name == "photo.png"
+    assert attachment.portal_upload.portal_user.email == "compta@boulangerie-martin.example"
+    detail = portal_client.get(response.url).content.decode()
+    assert "photo.png" in detail
+    assert "En cours d&#x27;examen" in detail
+
+
+def test_dispute_with_forged_attachment_opens_nothing(portal_client, world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    document = world["billed"].document
+
+    response = portal_client.post(
+        reverse("portal:dispute_new", args=[document.pk]),
+        {
+            "reason": "quality",
+            "amount": "60.00",
+            "description": "Broken.",
+            "attachment": SimpleUploadedFile("photo.pdf", b"MZ not a pdf"),
+        },
+    )
+
+    assert response.status_code == 200
+    assert "photo.pdf does not contain what its extension says" in response.content.decode()
+    assert Dispute.objects.count() == 0
+    assert DisputeAttachment.objects.count() == 0
+
+
+def test_dispute_above_open_amount_is_refused(portal_client, world):
+    document = world["billed"].document
+
+    response = portal_client.post(
+        reverse("portal:dispute_new", args=[document.pk]),
+        {"reason": "pricing", "amount": "500.00", "description": "Too expensive."},
+    )
+
+    assert response.status_code == 200
+    assert Dispute.objects.count() == 0
+
+
+def test_billing_contact_update_is_recorded(portal_client, buyer, world):
+    response = portal_client.post(
+        reverse("portal:account"),
+        {
+            "action": "contact",
+            "name": "Claire Martin",
+            "email": "Claire@Boulangerie-Martin.example",
+            "phone": "+33 4 78 00 00 00",
+        },
+    )
+
+    contact = buyer.contacts.get(role="billing")
+    assert response.status_code == 302
+    assert (contact.name, contact.email) == ("Claire Martin", "claire@boulangerie-martin.example")
+    assert TimelineEvent.objects.filter(customer=buyer, kind="contact_changed").exists()
+
+
+def test_preferences_and_password(portal_client, buyer, world):
+    portal_client.post(
+        reverse("portal:account"),
+        {"action": "preferences", "language": "es", "monthly_statement": "on"},
+    )
+    weak = portal_client.post(
+        reverse("portal:account"), {"action": "set_password", "password": "1234"}
+    )
+    strong = portal_client.post(
+        reverse("portal:account"),
+        {"action": "set_password", "password": "lampes et croissants 2025"},
+    )
+
+    user = PortalUser.objects.get(customer=buyer)
+    assert (user.language, user.wants_monthly_statement, user.wants_receipts) == (
+        "es",
+        True,
+        False,
+    )
+    assert weak.status_code == 200
+    assert strong.status_code == 302
+    assert user.check_password("lampes et croissants 2025")
+    assert "Su cuenta" in portal_client.get(reverse("portal:account")).content.decode()
+
+
+def test_mandate_signed_in_the_portal(portal_client, buyer, world):
+    response = portal_client.post(
+        reverse("portal:mandate_new"),
+        {
+            "debtor_name": "Boulangerie Martin",
+            "iban": "DE89 3704 0044 0532 0130 00",
+            "kind": "recurrent",
+            "accept": "on",
+        },
+    )
+
+    mandate = buyer.mandates.get()
+    assert response.status_code == 302
+    assert mandate.portal_user.email == "compta@boulangerie-martin.example"
+    assert mandate.signed_ip == "127.0.0.1"
+    methods = portal_client.get(
+        reverse("portal:pay"), {"invoice": world["billed"].document.pk}
+    ).context["methods"]
+    assert methods["sepa_dd"] == "…3000"
+
+
+def test_pay_by_direct_debit(portal_client, buyer, world):
+    sepa.sign_mandate(buyer, debtor_name="Boulangerie", iban="DE89370400440532013000")
+    document = world["billed"].document
+
+    with time_machine.travel("2025-03-24 10:00:00+01:00", tick=False):
+        response = portal_client.post(
+            reverse("portal:pay"),
+            {"invoice": [document.pk], f"amount_{document.pk}": "120.00", "method": "sepa_dd"},
+        )
+
+    payment = Payment.objects.get()
+    assert response.url == reverse("portal:payment_status", args=[payment.reference])
+    assert payment.debit.collection_date == dt.date(2025, 3, 26)
+    status = portal_client.get(response.url).content.decode()
+    assert payment.reference in status
+
+
+def test_list_pages_query_counts_do_not_grow(
+    portal_client, buyer, bill, post, django_assert_max_num_queries
+):
+    for index in range(12):
+        post(buyer, "invoice", f"H-{index}", "2025-01-10", "10.00")
+        post(buyer, "payment", f"P-{index}", "2025-01-20", "5.00")
+
+    for name in (
+        "portal:home",
+        "portal:invoice_list",
+        "portal:payment_list",
+        "portal:credit_note_list",
+        "portal:statement",
+        "portal:dispute_list",
+    ):
+        with django_assert_max_num_queries(14):
+            assert portal_client.get(reverse(name)).status_code == 200
+
+
+def test_every_language_has_every_word():
+    for language, translated in TRANSLATIONS.items():
+        assert set(translated) == set(EN), language
+        for key, text in translated.items():
+            placeholders = {part.split("}")[0] for part in EN[key].split("{")[1:]}
+            assert placeholders == {part.split("}")[0] for part in text.split("{")[1:]}, key
+
+
+def test_payment_made_elsewhere_shows_in_history(portal_client, world):
+    response = portal_client.get(reverse("portal:payment_list"))
+    detail = portal_client.get(reverse("portal:payment_detail", args=[world["payment"].pk]))
+
+    assert "BANK-9" in response.content.decode()
+    assert "OLD-2024-17" in detail.content.decode()
+    assert open_amount(world["imported"]) == D("50.00")
