@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "o2c.disputes",
     "o2c.imports",
     "o2c.analytics",
+    "o2c.insights",
     "o2c.demo",
 ]
 
