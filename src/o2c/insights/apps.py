@@ -9,6 +9,8 @@ class InsightsConfig(AppConfig):
     nav_items = [("Insights", "insights:overview")]
     url_prefix = "insights/"
     api_prefix = "/insights/"
+    customer_panels = ["o2c.insights.panels.customer_panel"]
+    dashboard_panels = ["o2c.insights.panels.dashboard_panel"]
     # Rescore every entity each night, after the day's postings and bank statements.
     beat_schedule = {
         "insights-rescore-nightly": {

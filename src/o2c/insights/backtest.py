@@ -341,3 +341,24 @@ def _number(value, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     return f"{value:.{digits}f}"
+
+
+def render_section(entity, metrics: dict, forecast: dict) -> str:
+    """Return the backtest table of an entity, with the cash forecast's figures."""
+    lines = [format_table(f"{entity.code} · {entity.name}", metrics)]
+    passed = verdict(metrics)
+    lines.append(
+        "beats every baseline: "
+        f"days late {'yes' if passed['days_late'] else 'NO'}, "
+        f"late risk {'yes' if passed['late_risk'] else 'NO'}"
+    )
+    if forecast.get("weeks_scored"):
+        lines.append(
+            f"cash forecast, 13 weeks from {forecast['origins']} origins, "
+            f"{forecast['weeks_scored']} weeks scored ({forecast['currency']}): "
+            f"WAPE {_percent(forecast['wape'])} (paid-on-due-date forecast "
+            f"{_percent(forecast['wape_due_date'])}), 80 % band coverage "
+            f"{_percent(forecast['coverage'])} (unscaled {_percent(forecast['coverage_unscaled'])}"
+            f"), band scale {forecast['band_scale']:.1f}"
+        )
+    return "\n".join(lines)

@@ -227,9 +227,7 @@ def describe(history: LedgerHistory, query: Query, late_after_days: int) -> dict
         if usual and not math.isnan(usual):
             values["open_amount_ratio"] = float(history.amount[open_rows].sum()) / usual
             values["amount_ratio"] = query.amount / usual
-        values["recent_invoice_count"] = int(
-            (history.posted[known] > on - ACTIVITY_DAYS).sum()
-        )
+        values["recent_invoice_count"] = int((history.posted[known] > on - ACTIVITY_DAYS).sum())
     else:
         values.update(open_count=0, open_past_due_count=0, open_max_days_past_due=0.0)
         values["recent_invoice_count"] = 0
@@ -248,7 +246,9 @@ def describe(history: LedgerHistory, query: Query, late_after_days: int) -> dict
     values.update(_dispute_values(history, book, query))
     if book is not None and len(book.promises):
         broken = history.promise_broken_on[book.promises]
-        values["broken_promises"] = int(((broken <= on) & (broken > on - PROMISE_WINDOW_DAYS)).sum())
+        values["broken_promises"] = int(
+            ((broken <= on) & (broken > on - PROMISE_WINDOW_DAYS)).sum()
+        )
     else:
         values["broken_promises"] = 0
     return values

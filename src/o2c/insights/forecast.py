@@ -118,7 +118,9 @@ def order_items(
         if term is None:
             term = default_terms.get(order.customer_id, 30)
         book = history.book(order.customer_id)
-        electronic = bool(book is not None and len(book.invoices) and history.electronic[book.invoices[-1]])
+        electronic = bool(
+            book is not None and len(book.invoices) and history.electronic[book.invoices[-1]]
+        )
         queries.append(
             Query(
                 customer_id=order.customer_id,

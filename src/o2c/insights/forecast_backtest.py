@@ -130,7 +130,9 @@ def _scaled(row: dict, scale: float) -> tuple[float, float]:
 def _scale_for(rows: list[dict]) -> float:
     """Return the smallest band scale under which the rows' coverage reaches the target."""
     for scale in SCALES:
-        inside = [low <= row["actual"] <= high for row in rows for low, high in [_scaled(row, scale)]]
+        inside = [
+            low <= row["actual"] <= high for row in rows for low, high in [_scaled(row, scale)]
+        ]
         if np.mean(inside) >= TARGET_COVERAGE:
             return float(scale)
     return float(SCALES[-1])

@@ -28,7 +28,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from o2c.insights.features import FeatureMatrix, Query, build_matrix, query_for_invoice
-from o2c.insights.history import NEVER, PAID, REVERSED, WRITTEN_OFF, LedgerHistory
+from o2c.insights.history import PAID, REVERSED, WRITTEN_OFF, LedgerHistory
 
 INTERVAL_LEVEL = 0.80
 RANDOM_STATE = 0

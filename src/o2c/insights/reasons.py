@@ -53,15 +53,12 @@ def describe_fact(name: str, values: dict) -> str | None:
         ),
         "weighted_days_late": lambda: f"paid recent invoices {_days(value)} on average",
         "trend_days_late": lambda: (
-            f"pays {abs(round(value))} days {'later' if value > 0 else 'sooner'} lately "
-            "than before"
+            f"pays {abs(round(value))} days {'later' if value > 0 else 'sooner'} lately than before"
         ),
         "spread_days_late": lambda: f"pays irregularly (delays vary by ±{round(value)} days)",
         "share_late": lambda: f"paid {round(value * 100)} % of past invoices late",
         "weighted_share_late": lambda: f"paid {round(value * 100)} % of recent invoices late",
-        "worst_recent_days_late": lambda: (
-            f"paid one of the last {recent} invoices {_days(value)}"
-        ),
+        "worst_recent_days_late": lambda: f"paid one of the last {recent} invoices {_days(value)}",
         "channel_mean_days_late": lambda: (
             f"paid invoices on this billing channel {_days(value)} on average"
         ),
@@ -86,9 +83,7 @@ def describe_fact(name: str, values: dict) -> str | None:
             else "has nothing past due"
         ),
         "open_amount_ratio": lambda: f"owes {value:.1f} times a usual invoice on other items",
-        "recent_invoice_count": lambda: (
-            f"was invoiced {_count(value, 'time')} in the last 90 days"
-        ),
+        "recent_invoice_count": lambda: f"was invoiced {_count(value, 'time')} in the last 90 days",
         "log_amount": lambda: f"the invoice amount is {math.expm1(value):,.0f}",
         "amount_ratio": lambda: f"the invoice is {value:.1f} times the customer's usual amount",
         "term_days": lambda: f"the payment term is {_count(value, 'day')}",
@@ -96,17 +91,13 @@ def describe_fact(name: str, values: dict) -> str | None:
         "due_weekday": lambda: f"it falls due on a {WEEKDAYS[int(value)]}",
         "due_day": lambda: f"it falls due on day {int(value)} of the month",
         "due_month": lambda: f"it falls due in {MONTHS[int(value)]}",
-        "electronic": lambda: (
-            "is billed electronically" if value >= 0.5 else "is billed on paper"
-        ),
+        "electronic": lambda: "is billed electronically" if value >= 0.5 else "is billed on paper",
         "invoice_disputed": lambda: (
             "this invoice is disputed" if value >= 0.5 else "this invoice is not disputed"
         ),
         "open_disputes": lambda: f"has {_count(value, 'other dispute')} open",
         "disputes_last_year": lambda: f"opened {_count(value, 'dispute')} in the last 12 months",
-        "broken_promises": lambda: (
-            f"broke {_count(value, 'promise')} to pay in the last 90 days"
-        ),
+        "broken_promises": lambda: f"broke {_count(value, 'promise')} to pay in the last 90 days",
     }
     maker = facts.get(name)
     return maker() if maker else None

@@ -102,7 +102,9 @@ def score_customers(entity, as_of: dt.date, planned, version, model) -> tuple[in
     ):
         previous.setdefault(row.customer_id, row)
 
-    method = Method.MODEL if model.fitted is not None and model.use_late_risk else Method.TRANSPARENT
+    method = (
+        Method.MODEL if model.fitted is not None and model.use_late_risk else Method.TRANSPARENT
+    )
     scores, events, flagged_ids = [], [], []
     now = timezone.now()
     for prediction in planned:

@@ -37,7 +37,6 @@ from o2c.insights.learning import (
     fit_models,
 )
 from o2c.insights.models import (
-    CustomerScore,
     ForecastSnapshot,
     InsightsSettings,
     InvoicePrediction,
@@ -74,9 +73,7 @@ def settings_for(entity: LegalEntity) -> InsightsSettings:
     profiles = set(
         ImportRun.objects.filter(entity=entity).values_list("profile", flat=True).distinct()
     )
-    derived = any(
-        getattr(BUILT_IN.get(name), "invoice_dates_derived", False) for name in profiles
-    )
+    derived = any(getattr(BUILT_IN.get(name), "invoice_dates_derived", False) for name in profiles)
     point = PredictionPoint.BEFORE_DUE if derived else PredictionPoint.ISSUE
     settings, _ = InsightsSettings.objects.get_or_create(
         entity=entity, defaults={"prediction_point": point}
@@ -523,9 +520,7 @@ def entity_forecast(
                 "payment_term"
             )
         )
-        items += cash.order_items(
-            history, predicted.policy, predicted.model, orders, as_of, terms
-        )
+        items += cash.order_items(history, predicted.policy, predicted.model, orders, as_of, terms)
     scale = 1.0
     if predicted.version is not None:
         scale = float(predicted.version.forecast_metrics.get("band_scale", 1.0))
@@ -584,4 +579,3 @@ def weekly_actuals(
         if 0 <= week < weeks:
             totals[week] += amount
     return [money.round_amount(total, currency) for total in totals]
-

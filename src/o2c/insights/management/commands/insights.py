@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from o2c import paths
 from o2c.core.errors import O2CError
 from o2c.insights import services
-from o2c.insights.backtest import DEFAULT_FOLDS, DEFAULT_TEST_SHARE, format_table, verdict
+from o2c.insights.backtest import DEFAULT_FOLDS, DEFAULT_TEST_SHARE, render_section, verdict
 from o2c.ledger.models import Document
 from o2c.parties.models import LegalEntity
 
@@ -166,28 +166,3 @@ class Command(BaseCommand):
             f"{settings.days_before_due} days before due, late after "
             f"{settings.late_after_days} days"
         )
-
-
-def render_section(entity, metrics: dict, forecast: dict) -> str:
-    """Return the backtest table of an entity, with the cash forecast's figures."""
-    lines = [format_table(f"{entity.code} · {entity.name}", metrics)]
-    passed = verdict(metrics)
-    lines.append(
-        "beats every baseline: "
-        f"days late {'yes' if passed['days_late'] else 'NO'}, "
-        f"late risk {'yes' if passed['late_risk'] else 'NO'}"
-    )
-    if forecast.get("weeks_scored"):
-        lines.append(
-            f"cash forecast, 13 weeks from {forecast['origins']} origins, "
-            f"{forecast['weeks_scored']} weeks scored ({forecast['currency']}): "
-            f"WAPE {_percent(forecast['wape'])} (paid-on-due-date forecast "
-            f"{_percent(forecast['wape_due_date'])}), 80 % band coverage "
-            f"{_percent(forecast['coverage'])} (unscaled {_percent(forecast['coverage_unscaled'])}"
-            f"), band scale {forecast['band_scale']:.1f}"
-        )
-    return "\n".join(lines)
-
-
-def _percent(value) -> str:
-    return "—" if value is None else f"{value * 100:.1f} %"
