@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
+from o2c.insights.errors import InsightsError
 from o2c.insights.history import LedgerHistory
 from o2c.insights.learning import (
     INTERVAL_LEVEL,
@@ -42,7 +43,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_FOLDS = 12
 DEFAULT_TEST_SHARE = 0.5
 MIN_CALIBRATION = 200
-MIN_TRAINING = 100
+MIN_TRAINING = 20
 
 DAYS_LATE_METHODS = ["model", "linear regression", "customer mean delay", "pays on due date"]
 LATE_RISK_METHODS = ["model", "logistic regression", "customer share late", "pays on due date"]
@@ -148,7 +149,11 @@ def run_backtest(
     """
     labelled = ~np.isnan(examples.is_late)
     if not labelled.any():
-        raise ValueError("no invoice has a known outcome yet")
+        raise InsightsError(
+            "backtest_impossible",
+            "No invoice has a known outcome yet, so nothing can be backtested. Import or post "
+            "settled invoices first.",
+        )
     boundaries = fold_origins(examples.days[labelled], folds, test_share)
     pooled: dict[str, list] = {"rows": [], "residual_days": []}
     points = {name: [] for name in DAYS_LATE_METHODS}
@@ -220,7 +225,12 @@ def run_backtest(
             )
 
     if not fold_list:
-        raise ValueError("too little history for a time-ordered backtest")
+        raise InsightsError(
+            "backtest_impossible",
+            "Too little history for a time-ordered backtest: each fold needs at least "
+            "{minimum} settled invoices before its origin. Use fewer folds or more history.",
+            minimum=MIN_TRAINING,
+        )
     rows = pooled["rows"]
     result = BacktestResult(
         policy=policy,

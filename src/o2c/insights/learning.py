@@ -33,7 +33,7 @@ from o2c.insights.history import PAID, REVERSED, WRITTEN_OFF, LedgerHistory
 INTERVAL_LEVEL = 0.80
 RANDOM_STATE = 0
 # Blends of (ridge, trees on days late, trees on the signed-log scale).
-BLENDS = {"plain": (0.5, 0.5, 0.0), "long-tail": (0.4, 0.0, 0.6)}
+BLENDS = {"plain": (0.5, 0.5, 0.0), "long-tail": (0.2, 0.0, 0.8)}
 VALIDATION_SHARE = 0.25
 # Older examples weigh less, so the models follow drifts in payment behaviour.
 RECENCY_HALF_LIFE_DAYS = 365
@@ -158,12 +158,17 @@ def with_outcomes(
     )
 
 
-def new_trees():
-    return HistGradientBoostingRegressor(**REGRESSION_TREES)
+def _leaf_size(params: dict, rows: int) -> dict:
+    """Return tree parameters with leaves small enough to split a small training set."""
+    return params | {"min_samples_leaf": max(5, min(params["min_samples_leaf"], rows // 20))}
 
 
-def new_classifier():
-    return HistGradientBoostingClassifier(**CLASSIFICATION_TREES)
+def new_trees(rows: int = 10_000):
+    return HistGradientBoostingRegressor(**_leaf_size(REGRESSION_TREES, rows))
+
+
+def new_classifier(rows: int = 10_000):
+    return HistGradientBoostingClassifier(**_leaf_size(CLASSIFICATION_TREES, rows))
 
 
 def new_logistic():
@@ -243,24 +248,43 @@ def fit_models(examples: Examples, blend: str | None = None, classify=True) -> F
     """
     if blend is None:
         blend = choose_blend(examples)
-    values = examples.features.values
+    values = _fillable(examples.features.values)
     weights = recency_weights(examples.days)
     paid = ~np.isnan(examples.days_late)
     x, y, w = values[paid], examples.days_late[paid], weights[paid]
     linear_weight, trees_weight, log_weight = BLENDS[blend]
     linear = new_linear().fit(x, y, ridge__sample_weight=w)
-    trees = new_trees().fit(x, y, sample_weight=w) if trees_weight else None
-    log_trees = new_trees().fit(x, to_signed_log(y), sample_weight=w) if log_weight else None
+    trees = new_trees(len(y)).fit(x, y, sample_weight=w) if trees_weight else None
+    log_trees = (
+        new_trees(len(y)).fit(x, to_signed_log(y), sample_weight=w) if log_weight else None
+    )
     labelled = ~np.isnan(examples.is_late)
     labels = examples.is_late[labelled]
     classifier = None
     if classify and len(np.unique(labels)) == 2:
-        classifier = new_classifier().fit(values[labelled], labels, sample_weight=weights[labelled])
+        classifier = new_classifier(len(labels)).fit(
+            values[labelled], labels, sample_weight=weights[labelled]
+        )
     reference = np.nanmedian(values, axis=0) if len(values) else np.zeros(values.shape[1])
     reference = np.where(np.isnan(reference), 0.0, reference)
     return FittedModels(
         linear, trees, log_trees, blend, classifier, list(examples.features.names), reference
     )
+
+
+def _fillable(values: np.ndarray) -> np.ndarray:
+    """Return the values with columns that are missing in every row set to 0.
+
+    scikit-learn 1.9.1 fails to bin a column with no value at all when sample weights
+    are given ("window shape cannot be larger than input array shape"); such a column
+    carries no information anyway.
+    """
+    empty = np.isnan(values).all(axis=0)
+    if not empty.any():
+        return values
+    filled = values.copy()
+    filled[:, empty] = 0.0
+    return filled
 
 
 def choose_blend(examples: Examples) -> str:

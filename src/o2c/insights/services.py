@@ -157,18 +157,9 @@ def backtest_entity(
     known = (known_on or entity.today()).toordinal()
     examples = build_examples(history, policy, known)
     cash_backtest = ForecastBacktest(history, policy, min(known, data_end(history)))
-    try:
-        result = run_backtest(
-            history, examples, policy, folds, test_share, progress, on_fold=cash_backtest.add
-        )
-    except ValueError as error:
-        raise InsightsError(
-            "backtest_impossible",
-            "Entity {entity} cannot be backtested: {reason}. It needs settled invoices "
-            "spread over time.",
-            entity=entity.code,
-            reason=str(error),
-        ) from None
+    result = run_backtest(
+        history, examples, policy, folds, test_share, progress, on_fold=cash_backtest.add
+    )
     return history, examples, result, cash_backtest
 
 

@@ -67,6 +67,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        self.verbosity = options["verbosity"]
         try:
             getattr(self, f"_{options['action']}")(options)
         except O2CError as error:
