@@ -255,9 +255,7 @@ def fit_models(examples: Examples, blend: str | None = None, classify=True) -> F
     linear_weight, trees_weight, log_weight = BLENDS[blend]
     linear = new_linear().fit(x, y, ridge__sample_weight=w)
     trees = new_trees(len(y)).fit(x, y, sample_weight=w) if trees_weight else None
-    log_trees = (
-        new_trees(len(y)).fit(x, to_signed_log(y), sample_weight=w) if log_weight else None
-    )
+    log_trees = new_trees(len(y)).fit(x, to_signed_log(y), sample_weight=w) if log_weight else None
     labelled = ~np.isnan(examples.is_late)
     labels = examples.is_late[labelled]
     classifier = None

@@ -15,6 +15,8 @@ flagged for a credit review, and a credit team of the entity gets a work item.
 
 import datetime as dt
 import math
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -181,3 +183,45 @@ def _open_reviews(entity, customer_ids: list[int], scores: dict) -> None:
             subject_id=str(score.pk or ""),
             note=score.change_note,
         )
+
+
+@dataclass
+class LossEstimate:
+    """The shape the collections worklist reads from a loss model."""
+
+    probability: Decimal
+    reasons: list[str]
+    model: str
+
+
+class LatePaymentRiskModel:
+    """Rank customers for the collections worklist by their risk of paying late.
+
+    The collections module looks for `loss_model()` here when insights is installed.
+    The probability it gets is that of the customer's next invoice being paid more than
+    N days late (see `services.late_payment_probability`), not a probability of loss.
+    """
+
+    name = "insights late-payment risk"
+
+    def estimate(self, facts, as_of) -> dict:
+        from o2c.insights.reasons import sentence
+        from o2c.insights.services import late_payment_risk
+
+        customers = Customer.objects.filter(
+            pk__in=[fact.customer_id for fact in facts]
+        ).select_related("payment_term")
+        risks = late_payment_risk(customers, as_of)
+        return {
+            pk: LossEstimate(
+                Decimal(str(round(probability, 3))),
+                [sentence(reason) for reason in reasons],
+                self.name,
+            )
+            for pk, (probability, reasons) in risks.items()
+        }
+
+
+def loss_model() -> LatePaymentRiskModel:
+    """Return the model the collections worklist uses when insights is installed."""
+    return LatePaymentRiskModel()

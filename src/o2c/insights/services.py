@@ -343,6 +343,11 @@ def late_payment_probability(documents_or_customers, as_of: dt.date) -> dict[int
     entity's share when their history is short). The collections worklist may call this
     to order its work; it reads each entity's history once per call.
     """
+    return {pk: risk[0] for pk, risk in late_payment_risk(documents_or_customers, as_of).items()}
+
+
+def late_payment_risk(documents_or_customers, as_of: dt.date) -> dict[int, tuple[float, list]]:
+    """Return (probability, reasons) per primary key; see `late_payment_probability`."""
     items = list(documents_or_customers)
     if not items:
         return {}
@@ -350,7 +355,7 @@ def late_payment_probability(documents_or_customers, as_of: dt.date) -> dict[int
     for item in items:
         by_entity.setdefault(item.entity_id, []).append(item)
     entities = LegalEntity.objects.in_bulk(list(by_entity))
-    result: dict[int, float] = {}
+    result: dict[int, tuple[float, list]] = {}
     for entity_id, members in by_entity.items():
         entity = entities[entity_id]
         version, model = loaded_model(entity)
@@ -363,7 +368,7 @@ def late_payment_probability(documents_or_customers, as_of: dt.date) -> dict[int
                 (prediction,) = predict_planned(
                     history, policy, model, [customer.pk], on, terms[customer.pk]
                 )
-                result[customer.pk] = float(prediction.probability)
+                result[customer.pk] = (float(prediction.probability), prediction.reasons)
             continue
         open_now = set(open_invoice_indexes(history, on))
         indexes = [
@@ -372,7 +377,10 @@ def late_payment_probability(documents_or_customers, as_of: dt.date) -> dict[int
             if document.pk in history.index_of and history.index_of[document.pk] in open_now
         ]
         for prediction in predict_invoices(history, policy, model, indexes, on):
-            result[int(history.invoice_ids[prediction.index])] = float(prediction.probability)
+            result[int(history.invoice_ids[prediction.index])] = (
+                float(prediction.probability),
+                prediction.reasons,
+            )
     return result
 
 

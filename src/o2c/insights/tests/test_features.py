@@ -191,4 +191,3 @@ def test_before_due_policy_never_reads_invoice_date(entity, make_customer):
     assert "days_to_due" not in rows.names
     assert "mean_days_to_pay" not in rows.names
     assert rows.values[0] == pytest.approx(rows.values[1], nan_ok=True)
-

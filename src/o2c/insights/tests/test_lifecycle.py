@@ -143,7 +143,9 @@ def test_late_payment_probability_of_documents_and_customers(habits_ledger, monk
     train(habits_ledger, monkeypatch)
     customers = habits_ledger["customers"]
     open_docs = list(
-        Document.objects.filter(kind="invoice", debit_allocations__isnull=True, document_date__lte=AS_OF)
+        Document.objects.filter(
+            kind="invoice", debit_allocations__isnull=True, document_date__lte=AS_OF
+        )
     )
 
     by_document = services.late_payment_probability(open_docs, AS_OF)
