@@ -1,4 +1,4 @@
-"""An entity's receivables history as arrays, read once, to answer "what was known on D".
+"""An entity's receivables history as arrays, read once, to tell what was known on D.
 
 Features and backtests ask the same question thousands of times: what did the ledger
 show on date D? `LedgerHistory` loads the invoices, their settlement spells, the
@@ -202,7 +202,8 @@ class LedgerHistory:
         None when the invoice was not settled on that day.
         """
         for spell in self.spells_of.get(invoice, ()):
-            if self.spell_start[spell] <= known_on < self.spell_end[spell]:
+            end = self.spell_end[spell]
+            if self.spell_start[spell] <= known_on and (known_on < end or end == NEVER):
                 return int(self.spell_start[spell]), int(self.spell_kind[spell])
         return None
 
@@ -210,7 +211,9 @@ class LedgerHistory:
         """Return per invoice the settlement date (NEVER if open) and closer, as of a day."""
         settled_on = np.full(self.size, NEVER, dtype=np.int64)
         kinds = np.full(self.size, -1, dtype=np.int64)
-        live = (self.spell_start <= known_on) & (self.spell_end > known_on)
+        live = (self.spell_start <= known_on) & (
+            (self.spell_end > known_on) | (self.spell_end == NEVER)
+        )
         settled_on[self.spell_invoice[live]] = self.spell_start[live]
         kinds[self.spell_invoice[live]] = self.spell_kind[live]
         return settled_on, kinds

@@ -42,7 +42,11 @@ def invoice_detail(request, document_id: int):
             ),
             None,
         )
-    reasons = prediction.reasons if prediction else (live.reasons if live else [])
+    reasons = []
+    if prediction is not None:
+        reasons = prediction.reasons
+    elif live is not None:
+        reasons = live.reasons
     context = {
         "document": document,
         "prediction": prediction,

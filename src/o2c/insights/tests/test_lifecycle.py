@@ -43,6 +43,8 @@ def test_train_saves_version_with_backtest(habits_ledger, monkeypatch):
     assert version.metrics["folds"] == FOLDS
     assert version.residuals["model"]
     assert "model" in result.table
+    assert version.forecast_metrics["weeks_scored"] > 0
+    assert version.forecast_metrics["wape"] is not None
     estimators = load_estimators(version.artifact, version.artifact_sha256)
     assert estimators["classifier"] is not None
 
