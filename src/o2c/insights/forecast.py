@@ -165,6 +165,8 @@ def simulate(
     parts: dict[tuple[str, str], np.ndarray] = {}
     for item in items:
         outcome = draw_days_late(item.prediction, draws, generator)
+        beyond = start + horizon + 7
+        outcome = np.where(np.isfinite(outcome), outcome, beyond - item.prediction.due)
         paid_on = np.maximum(np.rint(item.prediction.due + outcome).astype(np.int64), start)
         offset = paid_on - start
         week = np.minimum(offset // 7, weeks)

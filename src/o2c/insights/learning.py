@@ -308,16 +308,20 @@ def choose_blend(examples: Examples) -> str:
 
 
 def conformal_interval(points: np.ndarray, residuals: np.ndarray, level: float):
-    """Return (low, high) = point + residual quantiles, from out-of-sample residuals."""
+    """Return (low, high) = point + residual order statistics (split conformal).
+
+    With n residuals and tail t = (1 - level) / 2, the bounds are the floor(t(n + 1))-th
+    smallest and the ceil((1 - t)(n + 1))-th smallest residual, the finite-sample rule
+    of split conformal prediction.
+    """
     if not len(residuals):
         return np.full(len(points), np.nan), np.full(len(points), np.nan)
+    ordered = np.sort(residuals)
+    count = len(ordered)
     tail = (1 - level) / 2
-    count = len(residuals)
-    # Finite-sample correction of split conformal prediction.
-    low_q = max(0.0, math.floor(tail * (count + 1)) / count)
-    high_q = min(1.0, math.ceil((1 - tail) * (count + 1)) / count)
-    low, high = np.quantile(residuals, [low_q, high_q])
-    return points + low, points + high
+    low_rank = max(1, math.floor(tail * (count + 1)))
+    high_rank = min(count, math.ceil((1 - tail) * (count + 1)))
+    return points + ordered[low_rank - 1], points + ordered[high_rank - 1]
 
 
 def contributions(predict, values: np.ndarray, reference: np.ndarray) -> np.ndarray:

@@ -200,8 +200,9 @@ def condition_on_open(
     sample = point + residuals
     alive = sample[sample >= floor]
     if len(alive) < MIN_CONDITIONAL_SAMPLE:
-        width = high - low
-        return floor, floor, floor + width, probability
+        # Older than almost every outcome of the backtest: it will not be paid before
+        # `floor`, and nothing in the history says how much later.
+        return floor, floor, None, probability
     tail = (1 - INTERVAL_LEVEL) / 2
     survive = len(alive) / len(sample)
     if floor - 1 <= late_after:
@@ -215,13 +216,17 @@ def condition_on_open(
 
 
 def draw_days_late(prediction: Prediction, draws: int, generator: np.random.Generator):
-    """Return random days-late outcomes from the prediction's conditional distribution."""
+    """Return random days-late outcomes from the prediction's conditional distribution.
+
+    Infinite values stand for "not within any horizon".
+    """
     if not len(prediction.residuals):
         return np.full(draws, max(prediction.days_late, prediction.floor))
     sample = prediction.raw_days_late + prediction.residuals
     alive = sample[sample >= prediction.floor]
     if len(alive) < MIN_CONDITIONAL_SAMPLE:
-        alive = np.maximum(sample, prediction.floor)
+        # Beyond the backtest's experience: no receipt is expected within any horizon.
+        return np.full(draws, np.inf)
     return generator.choice(alive, size=draws, replace=True)
 
 
