@@ -10,6 +10,49 @@ import pytest
 CHROMIUM_PATHS = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_postgres_sessions(django_db_setup, django_db_blocker):
+    """End leftover sessions on the PostgreSQL test database so it can be dropped.
+
+    Test code that runs while Playwright's synchronous API is active gets its own Django
+    connection (a different context), which the normal teardown never closes.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Restore rows that migrations seed, for tests that use the database.
+
+    A transactional test (browser tests) empties every table when it ends, including
+    seeded reference data such as tax rules. Each app that seeds data offers
+    `restore_reference_data()` on its AppConfig, which reloads it when missing.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        restore = getattr(config, "restore_reference_data", None)
+        if restore is not None:
+            restore()
+
+
 @pytest.fixture
 def make_entity(db):
     from o2c.parties.models import LegalEntity

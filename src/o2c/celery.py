@@ -1,7 +1,7 @@
 """Celery application shared by every module's background tasks.
 
-A module schedules periodic work by naming it in its AppConfig as `beat_schedule`,
-a dict in Celery's beat_schedule format; the schedules of all modules are merged.
+A module schedules periodic work by naming it in its AppConfig as `beat_schedule`, a
+dict in Celery's beat_schedule format. The schedules of all modules are merged.
 """
 
 import os

@@ -41,14 +41,19 @@ INSTALLED_APPS = [
     "o2c.ledger",
     "o2c.teams",
     "o2c.disputes",
+    "o2c.collections",
     "o2c.imports",
+    "o2c.billing",
     "o2c.analytics",
     "o2c.insights",
+    "o2c.orders",
+    "o2c.credit",
     "o2c.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -115,6 +120,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = paths.data_dir() / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# WhiteNoise serves static files from the installed apps directly, so `o2c runserver`
+# and a production server show the same pages without a separate web server.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = paths.data_dir() / "media"
 
 SESSION_COOKIE_HTTPONLY = True

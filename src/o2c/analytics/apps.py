@@ -8,3 +8,4 @@ class AnalyticsConfig(AppConfig):
     nav_items = [("Dashboard", "analytics:dashboard")]
     url_prefix = ""
     api_prefix = "/kpis/"
+    nav_order = 0

@@ -2,9 +2,9 @@
 
 All figures are "as of D": documents posted on or before D, less allocations dated on
 or before D, so a report for a past date ignores later receipts. Dates are calendar
-dates in the entity's time zone. Each function groups by currency; the report also
-converts to the entity's base currency, balances at the rate of their date and sales
-at the rate of each document's date (stored on the document when it was posted).
+dates in the entity's time zone. Each function groups by currency. The report also
+converts to the entity's base currency: balances at the rate of their date, and sales
+at the rate of each document's date, which was stored on the document at posting.
 
 Definitions (N = period in days, 90 unless stated):
 
@@ -40,7 +40,7 @@ Definitions (N = period in days, 90 unless stated):
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     Case,
@@ -57,14 +57,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Least, TruncMonth
+from django.db.models.functions import Coalesce, Least
 
 from o2c.core import money
 from o2c.core.dates import add_months, end_of_month, month_start
-from o2c.core.db import DaysBetween
+from o2c.core.db import DaysBetween, MonthStart
 from o2c.disputes.models import Dispute
 from o2c.fx.errors import RateError
-from o2c.fx.services import RateTable
+from o2c.fx.services import MAX_RATE_AGE_DAYS, RateTable
 from o2c.ledger.models import Allocation, Document, DocumentKind, Side
 from o2c.ledger.selectors import MONEY_FIELD, ZERO_MONEY, allocated_subquery, with_open_amount
 from o2c.parties.models import LegalEntity
@@ -80,7 +80,7 @@ SETTLED_KINDS = [DocumentKind.INVOICE, DocumentKind.DEBIT_NOTE]
 
 @dataclass(frozen=True)
 class Scope:
-    """Which documents a report covers: one entity, optionally some customers or a currency."""
+    """The documents a report covers: one entity, optionally some customers or a currency."""
 
     entity: LegalEntity
     customers: QuerySet | None = None
@@ -254,7 +254,7 @@ def monthly_credit_sales(
     )
     for sign, queryset in ((1, debits), (-1, credits)):
         rows = (
-            queryset.annotate(month=TruncMonth("document_date", output_field=DateField()))
+            queryset.annotate(month=MonthStart("document_date"))
             .values("currency", "month")
             .annotate(amount=Sum("amount"), amount_base=Sum("amount_base"))
             .order_by()
@@ -390,13 +390,21 @@ class KpiReport:
     currencies: dict[str, KpiFigures]
     converted: KpiFigures | None
     rates_used: dict[str, dict] = field(default_factory=dict)
+    stale_rates: set[str] = field(default_factory=set)
     conversion_error: str = ""
 
 
-def _ratio(numerator: Decimal, denominator: Decimal, scale: Decimal = Decimal(1)) -> Decimal | None:
+CENTS = Decimal("0.01")
+SHARE_PLACES = Decimal("0.0001")
+
+
+def _ratio(
+    numerator: Decimal, denominator: Decimal, scale: Decimal = Decimal(1), places: Decimal = CENTS
+) -> Decimal | None:
+    """Return numerator ÷ denominator × scale rounded half-up, or None for a zero divisor."""
     if not denominator:
         return None
-    return (numerator / denominator * scale).quantize(Decimal("0.01"))
+    return (numerator / denominator * scale).quantize(places, rounding=ROUND_HALF_UP)
 
 
 class _Raw:
@@ -487,17 +495,25 @@ def _assemble(
     best = _ratio(current, sales, days) if sales > ZERO else None
     collected = opening_ar + sales - ar
     count_back = count_back_dso(ar, monthly, as_of)
+
+    def exact(amount: Decimal) -> Decimal:
+        # Sums of amounts are exact already; this only drops the storage's extra zeros.
+        return money.round_amount(amount, code)
+
     figures = KpiFigures(
         currency=code,
-        aging=buckets | {"total": sum(buckets.values(), ZERO)},
+        aging={name: exact(value) for name, value in buckets.items()}
+        | {"total": exact(sum(buckets.values(), ZERO))},
         open_items_count=open_count,
-        open_items=balance["open_items"],
-        unapplied_credits=balance["unapplied_credits"],
-        ar=ar,
-        current_ar=current,
-        credit_sales=sales,
+        open_items=exact(balance["open_items"]),
+        unapplied_credits=exact(balance["unapplied_credits"]),
+        ar=exact(ar),
+        current_ar=exact(current),
+        credit_sales=exact(sales),
         dso_simple=dso,
-        dso_count_back=count_back.quantize(Decimal("0.01")) if count_back is not None else None,
+        dso_count_back=(
+            count_back.quantize(CENTS, rounding=ROUND_HALF_UP) if count_back is not None else None
+        ),
         best_dso=best,
         add=(dso - best) if dso is not None and best is not None else None,
         cei=_ratio(collected, opening_ar + sales - current, Decimal(100)),
@@ -505,30 +521,36 @@ def _assemble(
         average_days_to_pay=None,
         share_paid_late=None,
         weighted_days_late=None,
-        open_disputed=disputed,
+        open_disputed=exact(disputed),
     )
     if behaviour and behaviour["settled_items"]:
         items = Decimal(behaviour["settled_items"])
         weight = behaviour[f"amount{weight_key}_total"]
         figures.settled_items = behaviour["settled_items"]
         figures.average_days_to_pay = _ratio(behaviour["days_to_pay_total"], items)
-        figures.share_paid_late = _ratio(Decimal(behaviour["late_items"]), items)
+        figures.share_paid_late = _ratio(
+            Decimal(behaviour["late_items"]), items, places=SHARE_PLACES
+        )
         figures.weighted_days_late = _ratio(behaviour[f"weighted_late{weight_key}_total"], weight)
     return figures
 
 
 def _converted_figures(raw: _Raw, base: str, period_days: int, report: KpiReport) -> KpiFigures:
     """Combine every currency into base: balances at their date's rate, flows as booked."""
-    rates = RateTable(set(raw.currencies) | {base})
+    rates = RateTable(set(raw.currencies) | {base}, max_age_days=None)
 
     def convert(amount: Decimal, code: str, on: dt.date) -> Decimal:
         conversion = rates.convert(amount, code, base, on)
         if code != base:
+            age = (on - conversion.rate_on).days
             report.rates_used.setdefault(code, {})[on.isoformat()] = {
                 "rate": str(conversion.rate),
-                "rate_on": conversion.rate_on.isoformat() if conversion.rate_on else None,
+                "rate_on": conversion.rate_on.isoformat(),
                 "source": conversion.source,
+                "age_days": age,
             }
+            if age > MAX_RATE_AGE_DAYS:
+                report.stale_rates.add(f"{code} at the rate of {conversion.rate_on}")
         return conversion.amount
 
     buckets = dict.fromkeys(BUCKETS, ZERO)

@@ -56,6 +56,7 @@ def report_dict(report: KpiReport) -> dict:
         "currencies": {code: figures_dict(figures) for code, figures in report.currencies.items()},
         "converted": figures_dict(report.converted) if report.converted else None,
         "rates_used": report.rates_used,
+        "stale_rates": sorted(report.stale_rates),
         "conversion_error": report.conversion_error or None,
     }
 
@@ -88,6 +89,10 @@ def report_table(report: KpiReport) -> str:
             value = getattr(figures, attribute)
             cells.append(("—" if value is None else str(value)).rjust(width))
         lines.append(label.ljust(label_width) + "".join(cells))
+    if report.stale_rates:
+        lines.append(
+            "Converted with old rates, the latest loaded: " + "; ".join(sorted(report.stale_rates))
+        )
     if report.conversion_error:
         lines.append(f"Not converted to {report.entity.base_currency}: {report.conversion_error}")
     return "\n".join(lines)

@@ -8,10 +8,9 @@ accumulated over monthly totals; DSO at each month end uses the count-back metho
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import DateField, F, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import F, Sum
 
 from o2c.analytics.kpis import (
     COUNT_BACK_MAX_MONTHS,
@@ -21,6 +20,7 @@ from o2c.analytics.kpis import (
     monthly_credit_sales,
 )
 from o2c.core.dates import add_months, end_of_month, month_start
+from o2c.core.db import MonthStart
 from o2c.fx.services import RateTable
 from o2c.ledger.models import Side
 
@@ -45,14 +45,14 @@ def trend_points(as_of: dt.date, months: int) -> list[dt.date]:
 
 def _monthly_sums(queryset, date_field: str, amount_field: str, currency_path: str):
     rows = (
-        queryset.annotate(month=TruncMonth(date_field, output_field=DateField()))
-        .values("month", currency=F(currency_path))
+        queryset.annotate(month=MonthStart(date_field))
+        .values("month", code=F(currency_path))
         .annotate(total=Sum(amount_field))
         .order_by()
     )
     result: dict[str, dict[dt.date, Decimal]] = defaultdict(dict)
     for row in rows:
-        result[row["currency"]][_month(row["month"])] = row["total"] or ZERO
+        result[row["code"]][_month(row["month"])] = row["total"] or ZERO
     return result
 
 
@@ -99,8 +99,9 @@ def dso_trend(
 ) -> list[TrendPoint]:
     """Return AR and count-back DSO in base currency at each trend point.
 
-    AR is converted at each point's rate; sales are in base at their documents' rates.
-    Raises `RateError` when a needed rate is missing.
+    AR is converted at each point's rate (the latest loaded one when the point is past
+    the last rate); sales are in base at their documents' rates. Raises `RateError`
+    when no rate at all is loaded for a currency.
     """
     points = trend_points(as_of, months)
     by_currency = ar_trend(scope, as_of, months)
@@ -110,7 +111,7 @@ def dso_trend(
     for months_of_currency in sales.values():
         for month, cell in months_of_currency.items():
             monthly_base[month] += cell["amount_base"]
-    rates = RateTable(set(by_currency) | {base_currency})
+    rates = RateTable(set(by_currency) | {base_currency}, max_age_days=None)
     trend = []
     for index, point in enumerate(points):
         ar = ZERO
@@ -119,7 +120,6 @@ def dso_trend(
             if amount:
                 ar += rates.convert(amount, code, base_currency, point).amount
         dso = count_back_dso(ar, monthly_base, point)
-        trend.append(
-            TrendPoint(point, ar, dso.quantize(Decimal("0.1")) if dso is not None else None)
-        )
+        rounded = dso.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if dso is not None else None
+        trend.append(TrendPoint(point, ar, rounded))
     return trend

@@ -63,7 +63,7 @@ def _as_of(text: str | None, entity) -> dt.date:
 
 def _top_overdue(scope: Scope, as_of: dt.date, base_currency: str) -> list[dict]:
     overdue = overdue_by_customer(scope, as_of)
-    rates = RateTable({currency for _, currency in overdue} | {base_currency})
+    rates = RateTable({currency for _, currency in overdue} | {base_currency}, max_age_days=None)
     totals: dict[int, Decimal] = {}
     for (customer_id, currency), amount in overdue.items():
         try:

@@ -57,6 +57,7 @@ def minor_unit(currency: str) -> int:
     return get_currency_precision(code)
 
 
+@cache
 def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_unit(currency))
 

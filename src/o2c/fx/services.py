@@ -24,6 +24,9 @@ EURO = "EUR"
 ONE = Decimal(1)
 # A rate older than this is not used: it would hide a gap in the rates loaded.
 MAX_RATE_AGE_DAYS = 10
+# How far before the first date of a bulk conversion rates are read, so that the first
+# dates (a weekend, a holiday) still find the rate published before them.
+BULK_LOOKBACK_DAYS = 31
 
 
 @dataclass(frozen=True)
@@ -150,25 +153,41 @@ def set_manual_rate(currency: str, rate_on: dt.date, units_per_euro: Decimal) ->
 
 
 class RateTable:
-    """Rates loaded once into memory, for converting many amounts quickly and alike.
+    """Exchange rates for converting many amounts quickly and alike.
 
     Lookup takes the latest rate on or before the date (ECB publishes on working days
-    only), from either source; a manual rate wins over the ECB's on the same day.
+    only), from either source; a manual rate wins over the ECB's on the same day. A
+    rate older than `max_age_days` is refused. Reports that must show something pass
+    None and say which rate date they used.
+
+    With `since`, the rates from a month before that date on are read in one query,
+    which suits imports that convert thousands of amounts on many dates. Any other
+    lookup reads the one row it needs and remembers it.
     """
 
-    def __init__(self, currencies=None):
-        self._days: dict[str, list[dt.date]] = {}
-        self._values: dict[str, list[Decimal]] = {}
-        self._sources: dict[str, list[str]] = {}
-        queryset = ExchangeRate.objects.order_by("currency", "rate_on", "source")
+    def __init__(
+        self,
+        currencies=None,
+        max_age_days: int | None = MAX_RATE_AGE_DAYS,
+        since: dt.date | None = None,
+    ):
+        self.max_age_days = max_age_days
+        self._series: dict[str, tuple[list[dt.date], list[Decimal], list[str]]] = {}
+        self._loaded_from = since - dt.timedelta(days=BULK_LOOKBACK_DAYS) if since else None
+        self._single: dict[tuple[str, dt.date], tuple[Decimal, dt.date, str] | None] = {}
+        if self._loaded_from is not None:
+            self._load_series(currencies)
+
+    def _load_series(self, currencies) -> None:
+        queryset = ExchangeRate.objects.filter(rate_on__gte=self._loaded_from).order_by(
+            "currency", "rate_on", "source"
+        )
         if currencies is not None:
             queryset = queryset.filter(currency__in=list(currencies))
         for currency, rate_on, value, source in queryset.values_list(
             "currency", "rate_on", "units_per_euro", "source"
         ):
-            days = self._days.setdefault(currency, [])
-            values = self._values.setdefault(currency, [])
-            sources = self._sources.setdefault(currency, [])
+            days, values, sources = self._series.setdefault(currency, ([], [], []))
             if days and days[-1] == rate_on:
                 # Sorted by source, "manual" after "ECB": the manual rate replaces it.
                 values[-1] = value
@@ -185,25 +204,48 @@ class RateTable:
     def _lookup(self, currency: str, on: dt.date) -> tuple[Decimal, dt.date | None, str]:
         if currency == EURO:
             return ONE, None, RateSource.ECB
-        days = self._days.get(currency)
-        if not days:
+        found = self._from_series(currency, on) or self._latest_row(currency, on)
+        if found is None:
             raise RateError(
                 "no_rate",
-                "No exchange rate for {currency} is loaded; import the ECB rates file "
-                "(o2c fx import FILE) or enter one (o2c fx set).",
+                "No {currency} exchange rate on or before {day} is loaded; import the ECB "
+                "rates file (o2c fx import FILE) or enter one (o2c fx set).",
                 currency=currency,
+                day=on,
             )
-        index = bisect.bisect_right(days, on) - 1
-        if index < 0 or (on - days[index]).days > MAX_RATE_AGE_DAYS:
+        value, day, source = found
+        if self.max_age_days is not None and (on - day).days > self.max_age_days:
             raise RateError(
                 "no_rate",
                 "No {currency} rate on or in the {max_age} days before {day}; load the rates "
                 "for that date.",
                 currency=currency,
                 day=on,
-                max_age=MAX_RATE_AGE_DAYS,
+                max_age=self.max_age_days,
             )
-        return self._values[currency][index], days[index], self._sources[currency][index]
+        return value, day, source
+
+    def _from_series(self, currency: str, on: dt.date):
+        series = self._series.get(currency)
+        if series is None or self._loaded_from is None or on < self._loaded_from:
+            return None
+        days, values, sources = series
+        index = bisect.bisect_right(days, on) - 1
+        if index < 0:
+            return None
+        return values[index], days[index], sources[index]
+
+    def _latest_row(self, currency: str, on: dt.date):
+        key = (currency, on)
+        if key not in self._single:
+            row = (
+                ExchangeRate.objects.filter(currency=currency, rate_on__lte=on)
+                .order_by("-rate_on", "-source")
+                .values_list("units_per_euro", "rate_on", "source")
+                .first()
+            )
+            self._single[key] = row
+        return self._single[key]
 
     def rate(
         self, from_currency: str, to_currency: str, on: dt.date
@@ -220,7 +262,9 @@ class RateTable:
     ) -> Conversion:
         """Convert and round once to the target currency's minor unit."""
         if from_currency == to_currency:
-            return Conversion(amount, to_currency, ONE, None, "same currency")
+            return Conversion(
+                money.round_amount(amount, to_currency), to_currency, ONE, None, "same currency"
+            )
         from_per_euro, from_day, from_source = self._lookup(from_currency, on)
         to_per_euro, to_day, to_source = self._lookup(to_currency, on)
         # Multiply before dividing so no intermediate is rounded to a short inverse rate.
@@ -233,7 +277,9 @@ class RateTable:
 def convert(amount: Decimal, from_currency: str, to_currency: str, on: dt.date) -> Conversion:
     """Convert one amount; for many amounts, build one `RateTable` and reuse it."""
     if from_currency == to_currency:
-        return Conversion(amount, to_currency, ONE, None, "same currency")
+        return Conversion(
+            money.round_amount(amount, to_currency), to_currency, ONE, None, "same currency"
+        )
     return RateTable({from_currency, to_currency} - {EURO}).convert(
         amount, from_currency, to_currency, on
     )

@@ -7,6 +7,8 @@ same file again finds everything present and writes nothing. A record that disag
 with what is already posted is an error, because posted documents are never edited.
 """
 
+from __future__ import annotations
+
 import hashlib
 import logging
 from collections import defaultdict
@@ -20,6 +22,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from o2c.core import money
+from o2c.core.db import insert_rows
 from o2c.core.errors import O2CError
 from o2c.disputes.models import Dispute, DisputeReason, DisputeStatus
 from o2c.fx.services import RateTable
@@ -179,7 +182,8 @@ class _Loader:
         currencies = {row.currency for row in rows} | {
             entity.base_currency for entity in self.entities.values()
         }
-        self.rates = RateTable(currencies)
+        first_day = min((row.invoice_date for row in rows), default=None)
+        self.rates = RateTable(currencies, since=first_day)
         seen: dict[tuple[str, str], int] = {}
         good = []
         for row in rows:
@@ -357,9 +361,7 @@ class _Loader:
         counts["payments_created"] += payments
         counts["allocations_created"] += allocations
         counts["disputes_created"] += self._open_disputes(entity, rows, run)
-        self._note_on_timelines(
-            run, counts_by_customer=self._touched(new_rows, settlements, customers)
-        )
+        self._note_on_timelines(run, self._touched(new_rows, settlements, customers))
 
     def _ensure_customers(self, entity, rows, counts) -> dict[str, Customer]:
         existing = {
@@ -423,7 +425,7 @@ class _Loader:
                 )
         return None
 
-    def _post_invoices(self, entity, rows, customers, run) -> dict[str, Document]:
+    def _post_invoices(self, entity, rows, customers, run) -> dict[str, _InvoiceRef]:
         documents = []
         for index, row in enumerate(rows, start=1):
             conversion = self.rates.convert(
@@ -431,130 +433,167 @@ class _Loader:
             )
             term = self.terms.get(row.payment_term)
             documents.append(
-                Document(
-                    entity=entity,
-                    customer=customers[row.customer_number],
-                    kind=DocumentKind.INVOICE,
-                    side=Side.DEBIT,
-                    number=row.invoice_number,
-                    document_date=row.invoice_date,
-                    due_date=row.due_date,
-                    currency=row.currency,
-                    amount=row.amount,
-                    amount_base=conversion.amount,
-                    fx_rate=conversion.rate,
-                    fx_rate_on=conversion.rate_on,
-                    payment_term=term,
-                    discount_percent=term.discount_percent if term else ZERO,
-                    discount_until=term.discount_date(row.invoice_date) if term else None,
-                    description=row.description[:500],
-                    delivery_channel=row.delivery_channel,
-                    source="import",
-                    import_run=run,
-                    posted_at=self.now,
-                    posted_by=self.actor,
-                )
+                {
+                    "entity_id": entity.pk,
+                    "customer_id": customers[row.customer_number].pk,
+                    "kind": DocumentKind.INVOICE,
+                    "side": Side.DEBIT,
+                    "number": row.invoice_number,
+                    "document_date": row.invoice_date,
+                    "due_date": row.due_date,
+                    "currency": row.currency,
+                    "amount": row.amount,
+                    "amount_base": conversion.amount,
+                    "fx_rate": conversion.rate,
+                    "fx_rate_on": conversion.rate_on,
+                    "payment_term_id": term.pk if term else None,
+                    "discount_percent": term.discount_percent if term else ZERO,
+                    "discount_until": term.discount_date(row.invoice_date) if term else None,
+                    "description": row.description[:500],
+                    "delivery_channel": row.delivery_channel,
+                    "source": "import",
+                    "import_run_id": run.pk,
+                    "posted_at": self.now,
+                    "posted_by_id": _pk(self.actor),
+                }
             )
             if index % PROGRESS_EVERY == 0:
                 self.report(f"prepared {index:,} of {len(rows):,} invoices")
-        self._bulk_create(Document, documents, "invoices")
-        return {document.number: document for document in documents}
-
-    def _bulk_create(self, model, objects, label: str) -> None:
-        for start in range(0, len(objects), BATCH_SIZE * 5):
-            model.objects.bulk_create(
-                objects[start : start + BATCH_SIZE * 5], batch_size=BATCH_SIZE
+        self._insert(Document, documents, "invoices")
+        ids = dict(
+            Document.objects.filter(
+                entity=entity, kind=DocumentKind.INVOICE, import_run=run
+            ).values_list("number", "id")
+        )
+        return {
+            document["number"]: _InvoiceRef(
+                ids[document["number"]],
+                document["customer_id"],
+                document["amount"],
+                document["amount_base"],
+                document["document_date"],
+                previously_allocated=None,
             )
-            done = min(start + BATCH_SIZE * 5, len(objects))
-            if len(objects) >= PROGRESS_EVERY:
-                self.report(f"wrote {done:,} of {len(objects):,} {label}")
+            for document in documents
+        }
 
-    def _existing_settlements(self, pairs) -> list[tuple[ReceivableRow, Document]]:
+    def _insert(self, model, rows: list[dict], label: str) -> None:
+        for start in range(0, len(rows), PROGRESS_EVERY):
+            insert_rows(model, rows[start : start + PROGRESS_EVERY])
+            if len(rows) >= PROGRESS_EVERY:
+                done = min(start + PROGRESS_EVERY, len(rows))
+                self.report(f"wrote {done:,} of {len(rows):,} {label}")
+
+    def _existing_settlements(self, pairs) -> list[tuple[ReceivableRow, _InvoiceRef]]:
+        """Return invoices already posted that the file now shows as settled."""
         if not pairs:
             return []
-        documents = Document.objects.in_bulk([document_id for _, document_id in pairs])
-        return [(row, documents[document_id]) for row, document_id in pairs]
+        ids = [document_id for _, document_id in pairs]
+        allocated = dict(
+            Allocation.objects.filter(debit_document__in=ids)
+            .values("debit_document")
+            .annotate(total=Sum("amount"))
+            .values_list("debit_document", "total")
+        )
+        allocated_base = dict(
+            Allocation.objects.filter(debit_document__in=ids)
+            .values("debit_document")
+            .annotate(total=Sum("debit_amount_base"))
+            .values_list("debit_document", "total")
+        )
+        refs = {
+            pk: _InvoiceRef(
+                pk,
+                customer_id,
+                amount,
+                amount_base,
+                document_date,
+                previously_allocated=(allocated.get(pk, ZERO), allocated_base.get(pk, ZERO)),
+            )
+            for pk, customer_id, amount, amount_base, document_date in Document.objects.filter(
+                pk__in=ids
+            ).values_list("pk", "customer_id", "amount", "amount_base", "document_date")
+        }
+        return [(row, refs[document_id]) for row, document_id in pairs]
 
     def _post_settlements(self, entity, settlements, run) -> tuple[int, int]:
         """Post a payment per settled row and allocate it to its invoice on that day."""
         if not settlements:
             return 0, 0
-        already = dict(
-            Allocation.objects.filter(
-                debit_document__in=[invoice.pk for _, invoice in settlements if invoice.pk]
-            )
-            .values("debit_document")
-            .annotate(total=Sum("amount"))
-            .values_list("debit_document", "total")
-        )
         payments = []
         for row, invoice in settlements:
             paid = row.paid_amount if row.paid_amount is not None else row.amount
             conversion = self.rates.convert(paid, row.currency, entity.base_currency, row.paid_on)
             payments.append(
-                Document(
-                    entity=entity,
-                    customer_id=invoice.customer_id,
-                    kind=DocumentKind.PAYMENT,
-                    side=Side.CREDIT,
-                    number=PAYMENT_PREFIX + row.invoice_number,
-                    document_date=row.paid_on,
-                    due_date=row.paid_on,
-                    currency=row.currency,
-                    amount=paid,
-                    amount_base=conversion.amount,
-                    fx_rate=conversion.rate,
-                    fx_rate_on=conversion.rate_on,
-                    reference=row.invoice_number,
-                    source="import",
-                    import_run=run,
-                    posted_at=self.now,
-                    posted_by=self.actor,
-                )
+                {
+                    "entity_id": entity.pk,
+                    "customer_id": invoice.customer_id,
+                    "kind": DocumentKind.PAYMENT,
+                    "side": Side.CREDIT,
+                    "number": PAYMENT_PREFIX + row.invoice_number,
+                    "document_date": row.paid_on,
+                    "due_date": row.paid_on,
+                    "currency": row.currency,
+                    "amount": paid,
+                    "amount_base": conversion.amount,
+                    "fx_rate": conversion.rate,
+                    "fx_rate_on": conversion.rate_on,
+                    "reference": row.invoice_number,
+                    "source": "import",
+                    "import_run_id": run.pk,
+                    "posted_at": self.now,
+                    "posted_by_id": _pk(self.actor),
+                }
             )
-        self._bulk_create(Document, payments, "payments")
+        self._insert(Document, payments, "payments")
+        payment_ids = dict(
+            Document.objects.filter(
+                entity=entity, kind=DocumentKind.PAYMENT, import_run=run
+            ).values_list("number", "id")
+        )
 
         allocations = []
         for (row, invoice), payment in zip(settlements, payments, strict=True):
-            invoice_open = invoice.amount - already.get(invoice.pk, ZERO)
-            applied = min(payment.amount, invoice_open)
-            if applied <= ZERO:
-                continue  # the invoice was settled otherwise: the payment stays unapplied
-            closes_invoice = applied == invoice_open
-            debit_base = (
-                invoice.amount_base
-                if closes_invoice and invoice.pk not in already
-                else money.round_amount(
-                    invoice.amount_base * applied / invoice.amount, entity.base_currency
-                )
-            )
-            credit_base = (
-                payment.amount_base
-                if applied == payment.amount
-                else money.round_amount(
-                    payment.amount_base * applied / payment.amount, entity.base_currency
-                )
-            )
-            allocations.append(
-                Allocation(
-                    entity=entity,
-                    customer_id=invoice.customer_id,
-                    debit_document=invoice,
-                    credit_document=payment,
-                    allocated_on=max(row.paid_on, invoice.document_date),
-                    amount=applied,
-                    credit_amount=applied,
-                    debit_amount_base=debit_base,
-                    credit_amount_base=credit_base,
-                    fx_difference_base=credit_base - debit_base,
-                    source="import",
-                    import_run=run,
-                    created_at=self.now,
-                    created_by=self.actor,
-                )
-            )
-        self._bulk_create(Allocation, allocations, "allocations")
+            allocation = self._allocation(entity, run, row, invoice, payment)
+            if allocation is not None:
+                allocation["credit_document_id"] = payment_ids[payment["number"]]
+                allocations.append(allocation)
+        self._insert(Allocation, allocations, "allocations")
         return len(payments), len(allocations)
+
+    def _allocation(self, entity, run, row, invoice: _InvoiceRef, payment: dict) -> dict | None:
+        """Return the allocation of a settlement to its invoice, capped by what is open."""
+        allocated, allocated_base = invoice.previously_allocated or (ZERO, ZERO)
+        invoice_open = invoice.amount - allocated
+        applied = min(payment["amount"], invoice_open)
+        if applied <= ZERO:
+            return None  # the invoice was settled otherwise: the payment stays unapplied
+        base = entity.base_currency
+        if applied == invoice_open:
+            debit_base = invoice.amount_base - allocated_base
+        else:
+            debit_base = money.round_amount(invoice.amount_base * applied / invoice.amount, base)
+        if applied == payment["amount"]:
+            credit_base = payment["amount_base"]
+        else:
+            credit_base = money.round_amount(
+                payment["amount_base"] * applied / payment["amount"], base
+            )
+        return {
+            "entity_id": entity.pk,
+            "customer_id": invoice.customer_id,
+            "debit_document_id": invoice.id,
+            "allocated_on": max(row.paid_on, invoice.document_date),
+            "amount": applied,
+            "credit_amount": applied,
+            "debit_amount_base": debit_base,
+            "credit_amount_base": credit_base,
+            "fx_difference_base": credit_base - debit_base,
+            "source": "import",
+            "import_run_id": run.pk,
+            "created_at": self.now,
+            "created_by_id": _pk(self.actor),
+        }
 
     def _open_disputes(self, entity, rows, run) -> int:
         """Record the disputes a history flags; their opening date is not known."""
@@ -597,7 +636,7 @@ class _Loader:
                     import_run=run,
                 )
             )
-        self._bulk_create(Dispute, disputes, "disputes")
+        Dispute.objects.bulk_create(disputes, batch_size=BATCH_SIZE)
         return len(disputes)
 
     def _touched(self, new_rows, settlements, customers) -> dict[int, dict[str, int]]:
@@ -609,6 +648,7 @@ class _Loader:
         return touched
 
     def _note_on_timelines(self, run, counts_by_customer) -> None:
+        """Add one timeline event per customer the import touched."""
         events = [
             TimelineEvent(
                 customer_id=customer_id,
@@ -624,6 +664,22 @@ class _Loader:
             for customer_id, counts in counts_by_customer.items()
         ]
         TimelineEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+
+
+@dataclass(frozen=True)
+class _InvoiceRef:
+    """The fields of an invoice that settling it needs, read without loading the model."""
+
+    id: int
+    customer_id: int
+    amount: Decimal
+    amount_base: Decimal
+    document_date: object
+    previously_allocated: tuple[Decimal, Decimal] | None
+
+
+def _pk(instance) -> int | None:
+    return instance.pk if instance is not None else None
 
 
 def _create_entity(spec: EntitySpec) -> LegalEntity:

@@ -8,3 +8,4 @@ class PartiesConfig(AppConfig):
     nav_items = [("Customers", "parties:customer_list")]
     url_prefix = "customers/"
     api_prefix = "/customers/"
+    nav_order = 10

@@ -36,7 +36,42 @@ class RoundingMode(models.TextChoices):
     DOWN = "down", "Down (truncate)"
 
 
-class LegalEntity(models.Model):
+class TaxRoundingLevel(models.TextChoices):
+    LINE = "line", "Per line: round each line's tax, then add the rounded amounts"
+    DOCUMENT = "document", "Per document: add the rounded line nets per rate, then round the tax"
+
+
+class CustomerTaxStatus(models.TextChoices):
+    BUSINESS = "business", "Business (registered for tax)"
+    CONSUMER = "consumer", "Consumer or unregistered buyer"
+    EXEMPT = "exempt", "Exempt from tax (e.g. resale certificate, diplomatic)"
+
+
+class PostalAddress(models.Model):
+    """The postal address and tax identity printed on invoices and e-invoices."""
+
+    street = models.CharField(max_length=200, blank=True)
+    additional_street = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    subdivision = models.CharField(
+        max_length=6,
+        blank=True,
+        help_text="State, province or Indian state code (ISO 3166-2 suffix), e.g. ON, CA, KA. "
+        "Canadian, Indian and US tax depend on it.",
+    )
+    electronic_address = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Peppol endpoint as 'scheme:identifier', e.g. 0208:0123456789; "
+        "empty to use the billing e-mail address.",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class LegalEntity(PostalAddress):
     """A company code: the seller that issues invoices and owns receivables."""
 
     code = models.CharField(max_length=20, unique=True)
@@ -53,6 +88,23 @@ class LegalEntity(models.Model):
     tax_rounding_mode = models.CharField(
         max_length=10, choices=RoundingMode.choices, default=RoundingMode.HALF_UP
     )
+    tax_rounding_level = models.CharField(
+        max_length=10,
+        choices=TaxRoundingLevel.choices,
+        default=TaxRoundingLevel.DOCUMENT,
+        help_text="Where tax is rounded: on each line, or once per rate on the whole invoice.",
+    )
+    vat_number = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="The seller's VAT, GST or sales tax registration number, with its "
+        "country prefix for EU VAT numbers.",
+    )
+    email = models.EmailField(blank=True, help_text="Sender of invoices and reply address.")
+    iban = models.CharField(
+        max_length=34, blank=True, help_text="Account to which customers pay by transfer."
+    )
+    bic = models.CharField(max_length=11, blank=True)
     cash_rounding_increment = models.DecimalField(
         max_digits=6,
         decimal_places=4,
@@ -121,7 +173,7 @@ class PaymentTerm(models.Model):
         return invoice_date + dt.timedelta(days=self.discount_days)
 
 
-class Customer(models.Model):
+class Customer(PostalAddress):
     """A buyer of one legal entity, with its terms, limit and language."""
 
     entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="customers")
@@ -140,7 +192,17 @@ class Customer(models.Model):
     )
     language = models.CharField(max_length=8, default="en")
     paperless_since = models.DateField(null=True, blank=True)
-    tax_number = models.CharField(max_length=40, blank=True)
+    tax_number = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="The buyer's VAT or GST number; EU VAT numbers start with the country code.",
+    )
+    tax_status = models.CharField(
+        max_length=10,
+        choices=CustomerTaxStatus.choices,
+        default=CustomerTaxStatus.BUSINESS,
+        help_text="Decides reverse charge, exemption and which rates apply.",
+    )
     is_blocked = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

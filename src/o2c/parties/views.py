@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from o2c.analytics.kpis import kpi_report
 from o2c.core.panels import render_panels
+from o2c.analytics.serialize import BUCKET_LABELS
 from o2c.ledger.models import Allocation, Document, Side
 from o2c.ledger.services import status_of
 from o2c.parties import selectors
@@ -83,6 +84,7 @@ def customer_detail(request, customer_id: int):
         "report": report,
         "figures": report.converted,
         "contacts": list(customer.contacts.all()),
+        "bucket_labels": BUCKET_LABELS,
         "timeline": list(customer.timeline.select_related("actor", "document")[:50]),
     }
     if request.htmx and request.GET.get("part") == "history":

@@ -54,3 +54,72 @@ def visible_customers(user) -> QuerySet:
 
 def sees_whole_entity(user, entity) -> bool:
     return led_entities(user).filter(pk=entity.pk).exists()
+
+
+def lead_team_ids(user) -> list[int]:
+    """Return the teams the person leads: as lead of the team, or leader of its entity."""
+    from o2c.teams.models import Team
+
+    if is_admin(user):
+        return list(Team.objects.values_list("pk", flat=True))
+    return list(
+        Team.objects.filter(
+            Q(memberships__user=user, memberships__role=Role.LEAD)
+            | Q(entity__in=led_entities(user))
+        )
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+
+
+def visible_work_items(user) -> QuerySet:
+    """Return the work items a person may see.
+
+    Anyone sees the items they own and those about customers in their scope; a lead
+    also sees every item of their teams, a leader every item of their entities. Items
+    about no customer are seen by the members of their team.
+    """
+    from o2c.teams.models import WorkItem
+
+    if not user.is_authenticated or not user.is_active:
+        return WorkItem.objects.none()
+    if is_admin(user):
+        return WorkItem.objects.all()
+    scope = (
+        Q(owner=user)
+        | Q(customer__in=visible_customers(user))
+        | Q(team_id__in=lead_team_ids(user))
+        | Q(customer__isnull=True, team__memberships__user=user)
+    )
+    return WorkItem.objects.filter(pk__in=WorkItem.objects.filter(scope).values("pk"))
+
+
+def work_item_for(user, item_id: int):
+    """Return the work item if the person may see it; otherwise raise 404."""
+    from django.http import Http404
+
+    item = (
+        visible_work_items(user)
+        .select_related("team", "owner", "customer", "entity")
+        .filter(pk=item_id)
+        .first()
+    )
+    if item is None:
+        raise Http404("No such work item.")
+    return item
+
+
+def led_teams(user) -> QuerySet:
+    from o2c.teams.models import Team
+
+    return Team.objects.filter(pk__in=lead_team_ids(user)).select_related("entity")
+
+
+def team_for_lead(user, team_id: int):
+    """Return the team if the person leads it; otherwise raise 404."""
+    from django.http import Http404
+
+    team = led_teams(user).filter(pk=team_id).first()
+    if team is None:
+        raise Http404("No such team.")
+    return team

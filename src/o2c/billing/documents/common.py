@@ -1,0 +1,153 @@
+"""What every rendering of an invoice or credit note needs: amounts, parties, tax groups."""
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from o2c.billing.models import CreditNote, Invoice, Status
+from o2c.billing.services import treatment_of
+from o2c.core import money
+
+ZERO = Decimal("0")
+
+
+def is_credit_note(document) -> bool:
+    return isinstance(document, CreditNote)
+
+
+def require_posted(document) -> None:
+    from o2c.billing.errors import BillingError
+
+    if document.status != Status.POSTED:
+        raise BillingError(
+            "not_posted",
+            "{what} is a draft; post it before producing its documents.",
+            what=str(document),
+        )
+
+
+def amount_text(amount: Decimal, currency: str) -> str:
+    """Return the amount with exactly the currency's decimals, as XML wants it."""
+    return str(money.round_amount(amount, currency))
+
+
+def number_text(value: Decimal) -> str:
+    """Return a quantity or rate without trailing zeros: 9.975, 20, 7.5."""
+    normalized = value.normalize()
+    if normalized == normalized.to_integral_value():
+        return str(normalized.quantize(Decimal(1)))
+    return format(normalized, "f")
+
+
+def price_text(price: Decimal, currency: str) -> str:
+    """Return a unit price with at least the currency's decimals and no needless zeros."""
+    digits = max(money.minor_unit(currency), -price.normalize().as_tuple().exponent)
+    return str(price.quantize(Decimal(1).scaleb(-digits)))
+
+
+@dataclass
+class TaxGroup:
+    """A VAT breakdown entry of an e-invoice: one category code at one (total) rate."""
+
+    code: str
+    rate: Decimal
+    taxable_amount: Decimal
+    tax_amount: Decimal
+    exemption_reason_code: str
+    exemption_reason: str
+
+
+@dataclass
+class DocumentLine:
+    position: int
+    description: str
+    product_code: str
+    unit: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    net_amount: Decimal
+    tax_code: str
+    tax_rate: Decimal
+    components: list
+
+
+def document_lines(document) -> list[DocumentLine]:
+    """Return the lines as printed; a credit note by amount shows its lines without quantity."""
+    if is_credit_note(document):
+        rows = []
+        for item in document.lines.select_related("invoice_line"):
+            source = item.invoice_line
+            by_quantity = item.quantity > ZERO
+            rows.append(
+                DocumentLine(
+                    item.position,
+                    item.description if by_quantity else f"{item.description} (adjustment)",
+                    source.product_code,
+                    source.unit,
+                    item.quantity if by_quantity else Decimal(1),
+                    item.unit_price if by_quantity else item.net_amount,
+                    source.discount_percent if by_quantity else ZERO,
+                    item.net_amount,
+                    source.tax_code,
+                    source.tax_rate_percent,
+                    treatment_of(source).components,
+                )
+            )
+        return rows
+    return [
+        DocumentLine(
+            line.position,
+            line.description,
+            line.product_code,
+            line.unit,
+            line.quantity,
+            line.unit_price,
+            line.discount_percent,
+            line.net_amount,
+            line.tax_code,
+            line.tax_rate_percent,
+            treatment_of(line).components,
+        )
+        for line in document.lines.all()
+    ]
+
+
+def tax_groups(document, lines: list[DocumentLine]) -> list[TaxGroup]:
+    """Group tax lines by category code and total rate, as EN 16931's VAT breakdown does.
+
+    A line taxed by several components (GST and a provincial tax, CGST and SGST) falls in
+    one group at the sum of their rates, and the group's tax is the sum of those
+    components' tax lines.
+    """
+    taxes = list(document.taxes.all())
+    groups: OrderedDict[tuple[str, Decimal], TaxGroup] = OrderedDict()
+    members: dict[tuple[str, Decimal], set] = {}
+    for line in lines:
+        key = (line.tax_code, line.tax_rate)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = TaxGroup(line.tax_code, line.tax_rate, ZERO, ZERO, "", "")
+            members[key] = set()
+        group.taxable_amount += line.net_amount
+        members[key].update((c.name, line.tax_code, c.rate) for c in line.components)
+    for key, group in groups.items():
+        for tax in taxes:
+            if (tax.tax_name, tax.tax_code, tax.rate_percent) in members[key]:
+                group.tax_amount += tax.tax_amount
+                group.exemption_reason_code = tax.exemption_reason_code
+                group.exemption_reason = tax.exemption_reason
+    return list(groups.values())
+
+
+def invoice_of(document) -> Invoice:
+    return document.invoice if is_credit_note(document) else document
+
+
+def issue_date(document):
+    return document.credit_date if is_credit_note(document) else document.invoice_date
+
+
+def billing_emails(customer) -> list[str]:
+    """Return the e-mail addresses of the customer's billing contacts, primary first."""
+    return [contact.email for contact in customer.contacts.filter(role="billing").exclude(email="")]
