@@ -60,22 +60,34 @@ class OpenOrder:
 
 
 def order_providers() -> list:
-    """Return the functions of installed modules that publish open orders."""
+    """Return the functions of installed modules that publish open orders.
+
+    The orders module of o2c is read through `order_source` when it publishes nothing
+    itself.
+    """
     found = []
     for config in apps.get_app_configs():
         path = getattr(config, "insights_open_orders", None)
         if path:
             found.append(import_string(path))
+    if not found and apps.is_installed("o2c.orders"):
+        found.append(import_string("o2c.insights.order_source.open_orders"))
     return found
 
 
 def open_orders(entity, as_of: dt.date) -> tuple[list[OpenOrder], bool]:
-    """Return the open orders of the entity on `as_of`, and whether any module gave them."""
+    """Return the open orders of the entity on `as_of`, and whether any module gave them.
+
+    Order books keep only their present state, so orders count only in a forecast made
+    as of the entity's today; a forecast for another day covers open invoices only.
+    """
     providers = order_providers()
+    if not providers or as_of != entity.today():
+        return [], False
     orders = []
     for provider in providers:
         orders.extend(provider(entity, as_of))
-    return orders, bool(providers)
+    return orders, True
 
 
 @dataclass
@@ -235,7 +247,10 @@ def build_forecast(
         ]
         notes = []
         if not includes_orders:
-            notes.append("Open orders are not included: no installed module publishes them.")
+            notes.append(
+                "Open orders are not included: no installed module publishes them, or the "
+                "forecast is for a day other than today."
+            )
         result[currency] = CurrencyForecast(
             currency=currency,
             weeks=rows,

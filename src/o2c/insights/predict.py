@@ -30,7 +30,15 @@ from o2c.insights.learning import (
     planned_query,
 )
 
+# An overdue invoice's conditional distribution needs this many residuals past its
+# current lateness (5 % of the sample, between 3 and 20) to be read.
 MIN_CONDITIONAL_SAMPLE = 20
+
+
+def _enough(alive: np.ndarray, sample: np.ndarray) -> bool:
+    return len(alive) >= max(3, min(MIN_CONDITIONAL_SAMPLE, len(sample) // 20))
+
+
 TRANSPARENT_REASONS = [
     "recent_mean_days_late",
     "share_late",
@@ -199,7 +207,7 @@ def condition_on_open(
         return point, low, high, probability
     sample = point + residuals
     alive = sample[sample >= floor]
-    if len(alive) < MIN_CONDITIONAL_SAMPLE:
+    if not _enough(alive, sample):
         # Older than almost every outcome of the backtest: it will not be paid before
         # `floor`, and nothing in the history says how much later.
         return floor, floor, None, probability
@@ -224,7 +232,7 @@ def draw_days_late(prediction: Prediction, draws: int, generator: np.random.Gene
         return np.full(draws, max(prediction.days_late, prediction.floor))
     sample = prediction.raw_days_late + prediction.residuals
     alive = sample[sample >= prediction.floor]
-    if len(alive) < MIN_CONDITIONAL_SAMPLE:
+    if not _enough(alive, sample):
         # Beyond the backtest's experience: no receipt is expected within any horizon.
         return np.full(draws, np.inf)
     return generator.choice(alive, size=draws, replace=True)

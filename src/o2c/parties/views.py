@@ -6,8 +6,8 @@ from django.db.models import F, Sum
 from django.shortcuts import render
 
 from o2c.analytics.kpis import kpi_report
-from o2c.core.panels import render_panels
 from o2c.analytics.serialize import BUCKET_LABELS
+from o2c.core.panels import render_panels
 from o2c.ledger.models import Allocation, Document, Side
 from o2c.ledger.services import status_of
 from o2c.parties import selectors

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from o2c.ledger.services import allocate, post_document
+from o2c.orders.tests.conftest import catalogue, place  # noqa: F401 (shared fixtures)
 
 START = dt.date(2024, 1, 8)
 

@@ -14,7 +14,7 @@ from o2c.insights.forecast import OpenOrder
 from o2c.insights.models import CustomerScore, InvoicePrediction, ModelStatus, ModelVersion
 from o2c.insights.persistence import load_estimators
 from o2c.ledger.models import Document
-from o2c.parties.models import TimelineEvent
+from o2c.parties.models import LegalEntity, TimelineEvent
 from o2c.teams.models import Team, WorkItem, WorkKind
 
 pytestmark = pytest.mark.django_db
@@ -92,8 +92,11 @@ def test_rescore_predicts_every_open_invoice_with_reasons(habits_ledger, monkeyp
     for prediction in predictions.values():
         assert prediction.reasons
         assert prediction.pay_on > AS_OF
-        assert prediction.pay_low_on <= prediction.pay_on <= prediction.pay_high_on
+        assert prediction.pay_low_on <= prediction.pay_on
+        if prediction.pay_high_on is not None:
+            assert prediction.pay_on <= prediction.pay_high_on
         assert 0 <= prediction.late_probability <= 1
+    assert any(prediction.pay_high_on for prediction in predictions.values())
     assert CustomerScore.objects.count() == 4
 
 
@@ -201,6 +204,7 @@ def test_forecast_spreads_open_invoices_and_orders(habits_ledger, monkeypatch):
         config, "insights_open_orders", "o2c.insights.tests.test_lifecycle.orders", raising=False
     )
     ORDERS[:] = [OpenOrder(customer.pk, "EUR", Decimal("500.00"), AS_OF + dt.timedelta(days=3))]
+    monkeypatch.setattr(LegalEntity, "today", lambda self: AS_OF)
 
     result = services.entity_forecast(entity, AS_OF)["EUR"]
 
@@ -227,11 +231,32 @@ def orders(entity, as_of):
     return list(ORDERS)
 
 
-def test_forecast_without_orders_module_says_so(habits_ledger):
+def test_forecast_reads_released_orders_of_orders_module(
+    habits_ledger, catalogue, place, make_customer, monkeypatch
+):
+    # given a released order of 10 widgets (125.00 EUR net) of a new customer
+    entity = habits_ledger["entity"]
+    monkeypatch.setattr(LegalEntity, "today", lambda self: AS_OF)
+    customer = make_customer(
+        entity, credit_limit_amount=Decimal("100000.00"), credit_limit_currency="EUR"
+    )
+    order = place(customer, [("WIDGET", "10")], currency="EUR")
+    assert order.status == "released"
+
+    # when the forecast is made as of today
+    result = services.entity_forecast(entity, AS_OF)["EUR"]
+
+    # then the order's value is expected among the receipts
+    assert result.includes_orders
+    orders_total = sum(Decimal(week["orders"]) for week in result.weeks)
+    assert Decimal("124.90") <= orders_total <= Decimal("125.10")
+
+
+def test_forecast_of_past_day_leaves_orders_out(habits_ledger):
     result = services.entity_forecast(habits_ledger["entity"], AS_OF)["EUR"]
 
     assert not result.includes_orders
-    assert "Open orders are not included" in result.notes[0]
+    assert result.notes[0].startswith("Open orders are not included")
 
 
 def test_backtest_command_writes_table(habits_ledger, tmp_path):
