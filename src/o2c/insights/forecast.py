@@ -4,10 +4,11 @@ Receipts come from two sources:
 
 - open invoices, each settling on its predicted day (see `predict`), drawn many times
   from its conditional predictive distribution;
-- open orders not yet invoiced, from any installed module that publishes them (see
-  `OpenOrder`): each becomes a planned invoice on its expected invoice date, due after
-  its payment term, and is predicted like an invoice of that customer. Without such a
-  module the forecast covers open invoices only, and says so.
+- open orders not yet invoiced (see `OpenOrder`): each becomes a planned invoice on
+  its expected invoice date, due after its payment term, and is predicted like an
+  invoice of that customer. The orders module of o2c is read directly; another module
+  can publish its orders instead. Without either, or for a day other than today, the
+  forecast covers open invoices only and its notes state it.
 
 The expected receipts of a day are the mean over the draws, so an invoice likely to be
 paid on one of several days spreads its amount over them. The band is the 10th to 90th

@@ -77,7 +77,7 @@ class Prediction:
     probability: float
     method: str
     reasons: list[dict]
-    residuals: np.ndarray  # the predictive distribution: days_late_raw + residuals
+    residuals: np.ndarray  # the predictive distribution: raw_days_late + residuals
     raw_days_late: float
     floor: float  # the predictive distribution is cut below this many days late
     values: dict = field(default_factory=dict)
@@ -209,7 +209,7 @@ def condition_on_open(
     alive = sample[sample >= floor]
     if not _enough(alive, sample):
         # Older than almost every outcome of the backtest: it will not be paid before
-        # `floor`, and nothing in the history says how much later.
+        # `floor`, and the history gives no hint of how much later.
         return floor, floor, None, probability
     tail = (1 - INTERVAL_LEVEL) / 2
     survive = len(alive) / len(sample)

@@ -296,3 +296,31 @@ def test_beat_schedule_declares_nightly_rescore():
     schedule = apps.get_app_config("insights").beat_schedule
 
     assert schedule["insights-rescore-nightly"]["task"] == "o2c.insights.tasks.rescore_all_task"
+
+
+def test_derived_invoice_dates_predict_before_due(entity):
+    from django.utils import timezone
+
+    from o2c.imports.models import ImportRun
+
+    ImportRun.objects.create(
+        kind="receivables",
+        profile="school-fees",
+        file_name="fees.csv",
+        file_sha256="0" * 64,
+        entity=entity,
+        status="succeeded",
+        started_at=timezone.now(),
+    )
+
+    policy = services.policy_for(entity)
+
+    assert policy.prediction_point == "before_due"
+    assert not policy.use_issue_dates
+
+
+def test_settings_reject_unknown_prediction_point(entity):
+    with pytest.raises(InsightsError) as raised:
+        services.change_settings(entity, prediction_point="whenever")
+
+    assert raised.value.code == "invalid_prediction_point"
