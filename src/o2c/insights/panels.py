@@ -13,6 +13,7 @@ from o2c.insights.reasons import sentence
 logger = logging.getLogger(__name__)
 
 HORIZON_DAYS = 91
+SNAPSHOT_SLACK_DAYS = 7
 
 
 def customer_panel(request, customer) -> str:
@@ -41,29 +42,29 @@ def dashboard_panel(request, entity, as_of: dt.date, whole_entity: bool) -> str 
     return render_to_string("insights/_forecast_panel.html", context, request=request)
 
 
-def forecast_context(entity, as_of: dt.date) -> dict:
-    """Return the chart and tables of the forecast made 13 weeks ago and the one made now.
+def forecast_context(entity, as_of: dt.date, compute: bool = False) -> dict:
+    """Return the chart and table of the forecast made 13 weeks ago and the one made now.
 
-    Stored forecasts are used when they exist; otherwise the forecast is recomputed with
-    the current model as of that day (features see only what the ledger showed then).
+    The dashboard reads stored forecasts only (the nightly rescore stores them), so it
+    runs a fixed handful of queries. With `compute`, a missing forecast is recomputed
+    with the current model from what the ledger showed that day.
     """
     version = services.active_version(entity)
     past_on = as_of - dt.timedelta(days=HORIZON_DAYS)
-    past, past_stored = _forecast(entity, past_on)
-    current, current_stored = _forecast(entity, as_of)
+    past, past_made_on = _forecast(entity, past_on, compute)
+    current, current_made_on = _forecast(entity, as_of, compute)
     currency = entity.base_currency
     if currency not in current and currency not in past:
         currency = next(iter(current or past), currency)
-    receipts = services.actual_receipts(entity, past_on + dt.timedelta(days=1), as_of).get(
-        currency, {}
-    )
     past_weeks = past.get(currency, [])
-    actuals = services.weekly_actuals(
-        receipts, past_on + dt.timedelta(days=1), len(past_weeks), currency
-    )
     rows = []
-    for week, actual in zip(past_weeks, actuals, strict=True):
-        rows.append(week | {"actual": actual, "part": "past"})
+    if past_weeks:
+        start = dt.date.fromisoformat(past_weeks[0]["start"])
+        receipts = services.actual_receipts(entity, start, as_of).get(currency, {})
+        actuals = services.weekly_actuals(receipts, start, len(past_weeks), currency)
+        for week, actual in zip(past_weeks, actuals, strict=True):
+            if dt.date.fromisoformat(week["end"]) <= as_of:
+                rows.append(week | {"actual": actual, "part": "past"})
     for week in current.get(currency, []):
         rows.append(week | {"actual": None, "part": "ahead"})
     for row in rows:
@@ -77,9 +78,8 @@ def forecast_context(entity, as_of: dt.date) -> dict:
         "currency": currency,
         "chart": charts.forecast_band(rows, currency) if rows else "",
         "rows": rows,
-        "past_on": past_on,
-        "past_stored": past_stored,
-        "current_stored": current_stored,
+        "past_on": past_made_on,
+        "current_on": current_made_on,
         "past_inside": inside,
         "past_weeks": len(covered),
         "version": version,
@@ -88,9 +88,17 @@ def forecast_context(entity, as_of: dt.date) -> dict:
     }
 
 
-def _forecast(entity, on: dt.date) -> tuple[dict[str, list], bool]:
-    stored = ForecastSnapshot.objects.filter(entity=entity, made_on=on)
+def _forecast(entity, on: dt.date, compute: bool) -> tuple[dict[str, list], dt.date | None]:
+    """Return {currency: weeks} of the forecast made on `on` (or up to a week before)."""
+    stored = list(
+        ForecastSnapshot.objects.filter(
+            entity=entity, made_on__lte=on, made_on__gte=on - dt.timedelta(days=SNAPSHOT_SLACK_DAYS)
+        ).order_by("-made_on")
+    )
     if stored:
-        return {snapshot.currency: snapshot.weeks for snapshot in stored}, True
+        made_on = stored[0].made_on
+        return {s.currency: s.weeks for s in stored if s.made_on == made_on}, made_on
+    if not compute:
+        return {}, None
     made = services.entity_forecast(entity, on)
-    return {currency: result.weeks for currency, result in made.items()}, False
+    return {currency: result.weeks for currency, result in made.items()}, on

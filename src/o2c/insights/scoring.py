@@ -195,31 +195,90 @@ class LossEstimate:
 
 
 class LatePaymentRiskModel:
-    """Rank customers for the collections worklist by their risk of paying late.
+    """Rank the collections worklist by the chance that overdue money stays unpaid.
 
     The collections module looks for `loss_model()` here when insights is installed.
-    The probability it gets is that of the customer's next invoice being paid more than
-    N days late (see `services.late_payment_probability`), not a probability of loss.
+    For each customer, the probability is the amount-weighted share of their overdue
+    invoices that the model expects to be still unpaid `UNPAID_HORIZON_DAYS` from now
+    (from each invoice's predictive distribution given that it is open today). It is a
+    risk of slow payment, not of loss. When the entity has no model that beat its
+    baselines, the collections module's own transparent heuristic answers instead.
     """
 
-    name = "insights late-payment risk"
+    name = "insights payment model"
 
     def estimate(self, facts, as_of) -> dict:
-        from o2c.insights.reasons import sentence
-        from o2c.insights.services import late_payment_risk
+        from o2c.collections.scoring import HeuristicLossModel
+        from o2c.insights.models import ModelStatus, ModelVersion
 
-        customers = Customer.objects.filter(
-            pk__in=[fact.customer_id for fact in facts]
-        ).select_related("payment_term")
-        risks = late_payment_risk(customers, as_of)
-        return {
-            pk: LossEstimate(
-                Decimal(str(round(probability, 3))),
-                [sentence(reason) for reason in reasons],
-                self.name,
-            )
-            for pk, (probability, reasons) in risks.items()
+        # One query tells which customers' entities have a days-late model in use.
+        usable = {
+            customer_id
+            for customer_id, verdict in ModelVersion.objects.filter(
+                status=ModelStatus.ACTIVE,
+                entity__customers__in=[fact.customer_id for fact in facts],
+            ).values_list("entity__customers", "verdict")
+            if verdict.get("days_late")
         }
+        modelled = [fact for fact in facts if fact.customer_id in usable]
+        rest = [fact for fact in facts if fact.customer_id not in usable]
+        estimates = HeuristicLossModel().estimate(rest, as_of) if rest else {}
+        if modelled:
+            customers = Customer.objects.in_bulk([fact.customer_id for fact in modelled])
+            by_entity: dict[int, list] = {}
+            for fact in modelled:
+                by_entity.setdefault(customers[fact.customer_id].entity_id, []).append(fact)
+            for entity_id, members in by_entity.items():
+                estimates.update(self._estimate_entity(entity_id, members, as_of))
+        return estimates
+
+    def _estimate_entity(self, entity_id, facts, as_of) -> dict:
+        from o2c.insights.reasons import sentence
+        from o2c.insights.services import predict_entity
+        from o2c.parties.models import LegalEntity
+
+        entity = LegalEntity.objects.get(pk=entity_id)
+        predicted = predict_entity(entity, as_of, [fact.customer_id for fact in facts])
+        history = predicted.history
+        weights: dict[int, list] = {}
+        for prediction in predicted.invoices:
+            if prediction.floor <= 1:
+                continue  # not overdue yet
+            unpaid = unpaid_share(prediction, UNPAID_HORIZON_DAYS)
+            amount = float(history.amount[prediction.index])
+            weights.setdefault(prediction.customer_id, []).append((amount, unpaid, prediction))
+        estimates = {}
+        for fact in facts:
+            rows = weights.get(fact.customer_id)
+            if not rows:
+                continue
+            total = sum(amount for amount, _, _ in rows) or 1.0
+            probability = sum(amount * unpaid for amount, unpaid, _ in rows) / total
+            largest = max(rows, key=lambda row: row[0])[2]
+            reasons = [
+                f"{round(probability * 100)} % of the overdue amount is expected to be still "
+                f"unpaid in {UNPAID_HORIZON_DAYS} days"
+            ] + [sentence(reason) for reason in largest.reasons]
+            estimates[fact.customer_id] = LossEstimate(
+                Decimal(str(round(probability, 3))), reasons, self.name
+            )
+        return estimates
+
+
+UNPAID_HORIZON_DAYS = 30
+
+
+def unpaid_share(prediction, days: int) -> float:
+    """Return the chance that an open invoice is still unpaid `days` from the prediction."""
+    import numpy as np
+
+    if not len(prediction.residuals):
+        return 1.0
+    sample = prediction.raw_days_late + prediction.residuals
+    alive = sample[sample >= prediction.floor]
+    if not len(alive):
+        return 1.0
+    return float(np.mean(alive >= prediction.floor + days))
 
 
 def loss_model() -> LatePaymentRiskModel:

