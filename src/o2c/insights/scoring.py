@@ -8,7 +8,7 @@ invoices paid late, shrunk towards the entity's share while their history is sho
 Grades: A 800-1000, B 650-799, C 500-649, D 350-499, E below 350.
 
 Each score keeps the history figures behind it. When a score moves by at least
-`NOTE_POINTS` or changes grade, a note says which figures changed and the customer's
+`NOTE_POINTS` or changes grade, a note names the figures that changed and the customer's
 timeline records it; when it falls by at least `FALL_POINTS` or loses a grade, it is
 flagged for a credit review, and a credit team of the entity gets a work item.
 """
@@ -93,7 +93,8 @@ def score_customers(entity, as_of: dt.date, planned, version, model) -> tuple[in
     """Store today's score of each customer predicted in `planned`; return (stored, flagged).
 
     Writes in bulk: one query for the previous scores, one delete and one insert for
-    today's, one insert for the timeline notes. Call inside a transaction.
+    today's, one insert for the timeline notes, then one work item per newly flagged
+    customer. Call inside a transaction.
     """
     customer_ids = [prediction.customer_id for prediction in planned]
     previous = {}
