@@ -19,5 +19,5 @@ def forecast_band(weeks: list[dict], currency: str) -> str:
     chart.add("80 % band, low", [_number(row.get("low")) for row in weeks], show_dots=False)
     chart.add("expected", [_number(row.get("expected")) for row in weeks])
     chart.add("80 % band, high", [_number(row.get("high")) for row in weeks], show_dots=False)
-    chart.add("actual", [_number(row.get("actual")) for row in weeks])
+    chart.add("actual, invoices then open", [_number(row.get("actual")) for row in weeks])
     return chart.render(is_unicode=True)

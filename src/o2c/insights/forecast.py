@@ -200,8 +200,10 @@ def band(totals: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, np.n
     """Return (expected, low, high) per column of the draws, the band scaled about the mean."""
     expected = totals.mean(axis=0)
     low, high = np.quantile(totals, BAND, axis=0)
-    low = np.maximum(expected - scale * (expected - low), 0)
-    high = expected + scale * (high - expected)
+    # A few large invoices can put the mean outside the percentiles; the band always
+    # contains the mean.
+    low = np.maximum(expected - scale * np.maximum(expected - low, 0), 0)
+    high = expected + scale * np.maximum(high - expected, 0)
     return expected, low, high
 
 

@@ -123,8 +123,9 @@ class ForecastBacktest:
 
 
 def _scaled(row: dict, scale: float) -> tuple[float, float]:
-    low = max(row["expected"] - scale * (row["expected"] - row["low"]), 0.0)
-    high = row["expected"] + scale * (row["high"] - row["expected"])
+    """Return the band of a row scaled about its mean, as `forecast.band` scales it."""
+    low = max(row["expected"] - scale * max(row["expected"] - row["low"], 0.0), 0.0)
+    high = row["expected"] + scale * max(row["high"] - row["expected"], 0.0)
     return low, high
 
 

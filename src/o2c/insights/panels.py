@@ -60,7 +60,7 @@ def forecast_context(entity, as_of: dt.date, compute: bool = False) -> dict:
     rows = []
     if past_weeks:
         start = dt.date.fromisoformat(past_weeks[0]["start"])
-        receipts = services.actual_receipts(entity, start, as_of).get(currency, {})
+        receipts = services.actual_receipts(entity, start, as_of, past_made_on).get(currency, {})
         actuals = services.weekly_actuals(receipts, start, len(past_weeks), currency)
         for week, actual in zip(past_weeks, actuals, strict=True):
             if dt.date.fromisoformat(week["end"]) <= as_of:

@@ -212,9 +212,9 @@ def condition_on_open(
         # `floor`, and the history gives no hint of how much later.
         return floor, floor, None, probability
     tail = (1 - INTERVAL_LEVEL) / 2
-    survive = len(alive) / len(sample)
     if floor - 1 <= late_after:
-        probability = min(1.0, probability / survive)
+        # Read the risk from the same conditional distribution as the date.
+        probability = float(np.mean(alive > late_after))
     return (
         float(np.median(alive)),
         float(np.quantile(alive, tail)),

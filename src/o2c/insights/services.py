@@ -542,10 +542,13 @@ def _store_forecasts(entity, as_of, predicted, forecasts) -> None:
         )
 
 
-def actual_receipts(entity: LegalEntity, start: dt.date, end: dt.date) -> dict[str, dict]:
+def actual_receipts(
+    entity: LegalEntity, start: dt.date, end: dt.date, posted_by: dt.date | None = None
+) -> dict[str, dict]:
     """Return {currency: {day: amount}} of payments applied to invoices in [start, end].
 
-    One grouped query; the amounts are in each invoice's currency.
+    With `posted_by`, only invoices posted by that day count: the receipts a forecast
+    made that day was about. One grouped query; amounts are in each invoice's currency.
     """
     from django.db.models import Sum
 
@@ -557,6 +560,7 @@ def actual_receipts(entity: LegalEntity, start: dt.date, end: dt.date) -> dict[s
             entity=entity,
             allocated_on__range=(start, end),
             credit_document__kind=DocumentKind.PAYMENT,
+            **({"debit_document__document_date__lte": posted_by} if posted_by else {}),
         )
         .values("allocated_on", "debit_document__currency")
         .annotate(total=Sum("amount", output_field=MoneyField()))

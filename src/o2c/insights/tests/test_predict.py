@@ -43,7 +43,8 @@ def test_overdue_within_grace_raises_risk():
     point, low, _, risk = condition_on_open(0.0, 0.3, np.arange(-30.0, 31.0), 4, 10)
 
     assert low >= 4
-    assert 0.3 < risk <= 1.0
+    # 27 residual outcomes of 4 days late or more, 20 of them more than 10
+    assert risk == pytest.approx(20 / 27)
 
 
 def test_invoice_older_than_any_outcome_has_no_upper_bound():
@@ -71,6 +72,15 @@ def test_stale_invoice_draws_fall_beyond_any_horizon():
     draws = draw_days_late(prediction, 50, np.random.default_rng(0))
 
     assert np.isinf(draws).all()
+
+
+def test_band_always_contains_the_mean():
+    # one large invoice in 1 draw of 10 lifts the mean above the 90th percentile
+    draws = np.array([[0.0]] * 9 + [[1000.0]])
+
+    expected, low, high = band(draws, 1.5)
+
+    assert low[0] <= expected[0] <= high[0]
 
 
 def test_band_scale_widens_about_the_mean():
