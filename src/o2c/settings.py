@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "o2c.banking",
     "o2c.cashapp",
     "o2c.analytics",
+    "o2c.insights",
     "o2c.orders",
     "o2c.credit",
     "o2c.payments",

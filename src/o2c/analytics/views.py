@@ -11,6 +11,7 @@ from o2c.analytics.kpis import Scope, kpi_report, overdue_by_customer
 from o2c.analytics.selectors import report_scope
 from o2c.analytics.serialize import BUCKET_LABELS
 from o2c.analytics.trends import dso_trend
+from o2c.core.panels import render_panels
 from o2c.fx.errors import RateError
 from o2c.fx.services import RateTable
 from o2c.parties.models import Customer
@@ -46,6 +47,7 @@ def dashboard(request):
         context["dso_chart"] = charts.dso_line(trend)
     except RateError as error:
         context["trend_error"] = error.message
+    context["panels"] = render_panels("dashboard_panels", request, entity, as_of, customers is None)
     template = "analytics/_dashboard_body.html" if request.htmx else "analytics/dashboard.html"
     return render(request, template, context)
 

@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from o2c.analytics.kpis import kpi_report
 from o2c.analytics.serialize import BUCKET_LABELS
+from o2c.core.panels import render_panels
 from o2c.ledger.models import Allocation, Document, Side
 from o2c.ledger.services import status_of
 from o2c.parties import selectors
@@ -88,4 +89,5 @@ def customer_detail(request, customer_id: int):
     }
     if request.htmx and request.GET.get("part") == "history":
         return render(request, "parties/_history.html", context)
+    context["panels"] = render_panels("customer_panels", request, customer)
     return render(request, "parties/customer_detail.html", context)

@@ -66,6 +66,9 @@ class Profile:
     """Reads one kind of file. Subclasses set the class attributes and `rows`."""
 
     name: str = ""
+    # True when the file has no issue dates and the profile derives them from the due
+    # and payment dates: such dates reveal the payment and must not feed predictions.
+    invoice_dates_derived: bool = False
     entities: dict[str, EntitySpec] = {}
     default_entity: str = ""
     terms: dict[str, TermSpec] = {}

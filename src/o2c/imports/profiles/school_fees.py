@@ -40,6 +40,7 @@ COLUMNS = [
 
 class SchoolFeesProfile(Profile):
     name = "school-fees"
+    invoice_dates_derived = True
     default_entity = "SCH"
     entities = {
         "SCH": EntitySpec(

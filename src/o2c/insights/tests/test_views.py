@@ -1,0 +1,207 @@
+"""Pages and endpoints show predictions with reasons, and only within a person's scope."""
+
+import datetime as dt
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+
+from o2c.core.panels import render_panels
+from o2c.insights import services
+from o2c.insights.models import InvoicePrediction
+from o2c.insights.scoring import loss_model
+from o2c.ledger.models import Document
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = dt.date(2025, 1, 15)
+
+
+@pytest.fixture
+def scored(habits_ledger, monkeypatch):
+    monkeypatch.setattr(services, "verdict", lambda metrics: {"days_late": True, "late_risk": True})
+    services.train_models(habits_ledger["entity"], known_on=AS_OF, folds=2)
+    services.rescore_entity(habits_ledger["entity"], AS_OF)
+    return habits_ledger
+
+
+def people(ledger, make_user):
+    entity = ledger["entity"]
+    mine = ledger["customers"]["LATE1"]
+    member = make_user("member", entity=entity, role="member", customers=[mine])
+    leader = make_user("leader", entity=entity, role="leader")
+    return member, leader, mine, ledger["customers"]["LATE2"]
+
+
+def test_customer_page_shows_score_and_predictions_with_reasons(
+    scored, make_user, client, django_assert_max_num_queries
+):
+    member, _, mine, _ = people(scored, make_user)
+    client.force_login(member)
+
+    with django_assert_max_num_queries(40):
+        response = client.get(f"/customers/{mine.pk}/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="insights-customer"' in html
+    assert "Credit score" in html
+    assert "Predicted payment of open invoices" in html
+    for prediction in InvoicePrediction.objects.filter(customer=mine):
+        assert prediction.document.number in html
+        assert prediction.reasons[0]["text"][1:] in html
+
+
+def test_invoice_page_within_scope_only(scored, make_user, client):
+    member, _, mine, theirs = people(scored, make_user)
+    own = InvoicePrediction.objects.filter(customer=mine).first()
+    other = InvoicePrediction.objects.filter(customer=theirs).first()
+    client.force_login(member)
+
+    shown = client.get(f"/insights/invoices/{own.document_id}/")
+    hidden = client.get(f"/insights/invoices/{other.document_id}/")
+
+    assert shown.status_code == 200
+    assert own.pay_on.isoformat() in shown.content.decode()
+    assert "Why" in shown.content.decode()
+    assert hidden.status_code == 404
+
+
+def test_api_prediction_and_score_within_scope(scored, make_user, client):
+    member, _, mine, theirs = people(scored, make_user)
+    own = InvoicePrediction.objects.filter(customer=mine).first()
+    other = InvoicePrediction.objects.filter(customer=theirs).first()
+    client.force_login(member)
+
+    prediction = client.get(f"/api/insights/invoices/{own.document_id}/prediction")
+    score = client.get(f"/api/insights/customers/{mine.pk}/score")
+
+    assert prediction.status_code == 200
+    assert prediction.json()["reasons"]
+    assert prediction.json()["pay_on"] == own.pay_on.isoformat()
+    assert score.status_code == 200
+    assert 0 <= score.json()["latest"]["score"] <= 1000
+    assert client.get(f"/api/insights/invoices/{other.document_id}/prediction").status_code == 404
+    assert client.get(f"/api/insights/customers/{theirs.pk}/score").status_code == 404
+
+
+def test_api_late_risk_rejects_items_outside_scope(scored, make_user, client):
+    member, _, mine, theirs = people(scored, make_user)
+    own = Document.objects.filter(customer=mine, kind="invoice").last()
+    other = Document.objects.filter(customer=theirs, kind="invoice").last()
+    client.force_login(member)
+
+    allowed = client.post(
+        "/api/insights/late-risk",
+        {"as_of": AS_OF.isoformat(), "document_ids": [own.pk]},
+        content_type="application/json",
+    )
+    refused = client.post(
+        "/api/insights/late-risk",
+        {"as_of": AS_OF.isoformat(), "document_ids": [own.pk, other.pk]},
+        content_type="application/json",
+    )
+    both = client.post(
+        "/api/insights/late-risk",
+        {"as_of": AS_OF.isoformat(), "document_ids": [own.pk], "customer_ids": [mine.pk]},
+        content_type="application/json",
+    )
+
+    assert allowed.status_code == 200
+    assert set(allowed.json()["probabilities"]) == {str(own.pk)}
+    assert refused.status_code == 404
+    assert both.status_code == 400
+    assert both.json()["code"] == "late_risk_subject"
+
+
+def test_forecast_and_models_for_leaders_only(scored, make_user, client):
+    member, leader, _, _ = people(scored, make_user)
+
+    client.force_login(member)
+    assert client.get("/insights/forecast/").status_code == 404
+    assert client.get("/api/insights/forecast").status_code == 404
+    assert client.get("/api/insights/models").json() == []
+
+    client.force_login(leader)
+    page = client.get(f"/insights/forecast/?as_of={AS_OF.isoformat()}")
+    api = client.get(f"/api/insights/forecast?as_of={AS_OF.isoformat()}")
+    models = client.get("/api/insights/models")
+    assert page.status_code == 200
+    assert "<svg" in page.content.decode()
+    assert "80 % band" in page.content.decode()
+    assert api.status_code == 200
+    assert len(api.json()[0]["weeks"]) == 13
+    assert models.json()[0]["verdict"] == {"days_late": True, "late_risk": True}
+
+
+def test_dashboard_panel_shows_forecast_band_to_leaders(scored, rf):
+    # given the forecasts stored 13 weeks ago and today
+    entity = scored["entity"]
+    services.rescore_entity(entity, AS_OF - dt.timedelta(days=91))
+    request = rf.get("/")
+
+    leader_panel = render_panels("dashboard_panels", request, entity, AS_OF, True)
+    member_panel = render_panels("dashboard_panels", request, entity, AS_OF, False)
+
+    html = "".join(leader_panel)
+    assert 'id="cash-forecast"' in html
+    assert "<svg" in html
+    assert "weeks inside the band" in html
+    assert "Backtest: the 80 % band covered" in html
+    assert member_panel == []
+
+
+def test_dashboard_panel_queries_do_not_grow(scored, rf, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):
+        render_panels("dashboard_panels", rf.get("/"), scored["entity"], AS_OF, True)
+
+
+def test_loss_model_ranks_overdue_money_by_risk(scored):
+    customers = scored["customers"]
+    facts = [SimpleNamespace(customer_id=customer.pk) for customer in customers.values()]
+
+    estimates = loss_model().estimate(facts, AS_OF)
+
+    assert estimates
+    for pk, estimate in estimates.items():
+        assert pk in {customer.pk for customer in customers.values()}
+        assert 0 <= estimate.probability <= 1
+        assert "expected to be still unpaid in 30 days" in estimate.reasons[0]
+        assert estimate.model == "insights payment model"
+
+
+def test_loss_model_without_usable_model_uses_heuristic(habits_ledger):
+    customers = habits_ledger["customers"]
+    facts = [
+        SimpleNamespace(
+            customer_id=customer.pk,
+            oldest_days_past_due=40,
+            overdue_base=Decimal("100.00"),
+            behaviour={},
+        )
+        for customer in customers.values()
+    ]
+
+    estimates = loss_model().estimate(facts, AS_OF)
+
+    assert {estimate.model for estimate in estimates.values()} == {"heuristic"}
+
+
+def test_credit_review_lists_flagged_in_scope(scored, make_user, client):
+    member, _, mine, theirs = people(scored, make_user)
+    from o2c.insights.models import CustomerScore
+
+    CustomerScore.objects.filter(customer__in=[mine, theirs]).update(
+        flagged=True, change_note="Score 900 → 400"
+    )
+    client.force_login(member)
+
+    html = client.get("/insights/credit-review/").content.decode()
+
+    assert mine.number in html
+    assert theirs.number not in html
+
+
+def test_pages_need_sign_in(client):
+    assert client.get("/insights/").status_code == 302
+    assert client.get("/api/insights/models").status_code == 401
