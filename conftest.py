@@ -2,7 +2,10 @@
 
 import datetime as dt
 import os
+import queue
 import shutil
+import time
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -208,3 +211,75 @@ def login(live_server):
         page.click("button[type=submit]")
 
     return sign_in
+
+
+REDIS_BROKER_URL = "redis://127.0.0.1:6379/14"
+
+
+class RedisWorker:
+    """A real Celery worker thread consuming a private queue on the local Redis broker.
+
+    The test thread waits for the worker to finish each task run before it reads the
+    database, because in-memory SQLite refuses a read while another connection writes.
+    """
+
+    def __init__(self, queue_name: str):
+        self.queue_name = queue_name
+        self.finished_runs = queue.Queue()
+
+    def run(self, task, *, args=(), until, timeout: float = 30) -> bool:
+        """Send the task and wait until `until()` holds after one of its runs."""
+        task.apply_async(args=args, queue=self.queue_name)
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                self.finished_runs.get(timeout=remaining)
+            except queue.Empty:
+                return False
+            if until():
+                return True
+        return False
+
+
+@pytest.fixture
+def redis_worker():
+    redis = pytest.importorskip("redis")
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+    from django.db import connections
+
+    from o2c.celery import app
+
+    try:
+        redis.Redis.from_url(REDIS_BROKER_URL, socket_connect_timeout=2).ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    worker = RedisWorker(f"o2c-test-{uuid.uuid4().hex}")
+
+    def task_finished(**kwargs):
+        # The worker thread has its own database connection; closing it lets the test
+        # database be dropped at the end of the session.
+        connections.close_all()
+        worker.finished_runs.put(kwargs.get("task_id"))
+
+    keys = ("broker_url", "task_always_eager", "task_default_queue", "result_backend")
+    saved = {key: app.conf[key] for key in keys}
+    app.conf.update(
+        broker_url=REDIS_BROKER_URL,
+        task_always_eager=False,
+        task_default_queue=worker.queue_name,
+        result_backend=None,
+    )
+    # Celery caches its connection and producer pools on first use; earlier tests may
+    # have made them for the in-memory transport.
+    app._pool = None
+    app.amqp._producer_pool = None
+    task_postrun.connect(task_finished, weak=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, queues=[worker.queue_name]):
+            yield worker
+    finally:
+        task_postrun.disconnect(task_finished)
+        app.conf.update(saved)
+        app._pool = None
+        app.amqp._producer_pool = None

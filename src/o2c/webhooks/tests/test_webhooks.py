@@ -4,7 +4,6 @@ back-off against a local receiver, and logged for administrators."""
 import datetime as dt
 import json
 import threading
-import time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -313,57 +312,24 @@ def test_admin_adds_endpoint_and_sees_secret_once(client, buyer, make_user):
     assert endpoint.secret in response.content.decode()
 
 
-def test_retries_through_a_redis_worker(settings, receiver, buyer, bill, transactional_db):
+def test_retries_through_a_redis_worker(
+    settings, receiver, buyer, bill, transactional_db, redis_worker
+):
     """The broker path: Celery's own retry with countdown on a real Redis worker."""
-    pytest.importorskip("redis")
-    import redis
-    from celery.contrib.testing.worker import start_worker
-    from celery.signals import task_postrun
-    from django.db import connections
-
-    from o2c.celery import app
+    from o2c.webhooks.events import emit_document
     from o2c.webhooks.tasks import deliver_webhook_task
 
-    url = "redis://127.0.0.1:6379/13"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.ConnectionError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
     settings.O2C_WEBHOOK_BACKOFF_SECONDS = 1
     server = receiver([500, 200])
     services.create_endpoint(server.url)
     invoice = bill(buyer, "100.00")
-    from o2c.webhooks.events import emit_document
-
     emit_document(invoice.document.pk)
     delivery = WebhookDelivery.objects.get()
-    keys = ("broker_url", "task_always_eager", "result_backend", "task_default_queue")
-    saved = {key: app.conf[key] for key in keys}
-    queue = f"o2c-webhooks-{time.monotonic_ns()}"
-    app.conf.update(
-        broker_url=url, task_always_eager=False, result_backend=None, task_default_queue=queue
-    )
-    app._pool = None
-    app.amqp._producer_pool = None
 
-    def close(**kwargs):
-        connections.close_all()
+    def succeeded():
+        delivery.refresh_from_db()
+        return delivery.status == DeliveryStatus.SUCCEEDED
 
-    task_postrun.connect(close)
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, queues=[queue]):
-            deliver_webhook_task.apply_async(args=[delivery.pk], queue=queue)
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                delivery.refresh_from_db()
-                if delivery.status == DeliveryStatus.SUCCEEDED:
-                    break
-                time.sleep(0.2)
-    finally:
-        task_postrun.disconnect(close)
-        app.conf.update(saved)
-        app._pool = None
-        app.amqp._producer_pool = None
-
+    assert redis_worker.run(deliver_webhook_task, args=[delivery.pk], until=succeeded)
     assert delivery.status == DeliveryStatus.SUCCEEDED
     assert [a.status_code for a in delivery.attempts.order_by("number")] == [500, 200]
