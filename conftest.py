@@ -220,7 +220,7 @@ class RedisWorker:
     """A real Celery worker thread consuming a private queue on the local Redis broker.
 
     The test thread waits for the worker to finish each task run before it reads the
-    database, because in-memory SQLite refuses a read while another connection writes.
+    database, because in-memory SQLite rejects a read while another connection writes.
     """
 
     def __init__(self, queue_name: str):
@@ -228,7 +228,7 @@ class RedisWorker:
         self.finished_runs = queue.Queue()
 
     def run(self, task, *, args=(), until, timeout: float = 30) -> bool:
-        """Send the task and wait until `until()` holds after one of its runs."""
+        """Send the task and wait until `until()` is true after one of its runs."""
         task.apply_async(args=args, queue=self.queue_name)
         deadline = time.monotonic() + timeout
         while (remaining := deadline - time.monotonic()) > 0:
@@ -257,7 +257,7 @@ def redis_worker():
     worker = RedisWorker(f"o2c-test-{uuid.uuid4().hex}")
 
     def task_finished(**kwargs):
-        # The worker thread has its own database connection; closing it lets the test
+        # The worker thread has its own database connection. Closing it lets the test
         # database be dropped at the end of the session.
         connections.close_all()
         worker.finished_runs.put(kwargs.get("task_id"))
