@@ -9,7 +9,10 @@ Environment variables:
 - O2C_BROKER_URL: Celery broker (e.g. redis://127.0.0.1:6379/0). Without it, tasks run
   in the calling process, so the embedded set-up needs no broker.
 - O2C_EMAIL_HOST, O2C_EMAIL_PORT, O2C_DEFAULT_FROM_EMAIL: outgoing SMTP.
-- O2C_LOG_LEVEL: level of the o2c loggers; default INFO.
+- O2C_LOG_LEVEL: level of the o2c loggers; default INFO. Unhandled request errors are
+  always logged with their traceback.
+- O2C_HTTPS: "1" when served over HTTPS: secure cookies, HTTPS redirect and HSTS.
+  O2C_BEHIND_PROXY: "1" to trust the X-Forwarded-Proto header of a TLS proxy in front.
 - O2C_PUBLIC_URL: the address customers reach o2c at, for links in e-mails and the
   return addresses given to payment gateways; default http://localhost:8000.
 - O2C_STRIPE_SECRET_KEY, O2C_STRIPE_WEBHOOK_SECRET: Stripe API key and the signing
@@ -74,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "o2c.core.middleware.PasswordChangeRequiredMiddleware",
+    "o2c.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -145,6 +149,22 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Served over HTTPS (directly or behind a proxy that sets X-Forwarded-Proto): cookies
+# travel only over HTTPS, plain HTTP is redirected, and HSTS makes browsers keep to HTTPS.
+HTTPS = os.environ.get("O2C_HTTPS") == "1"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+if HTTPS and os.environ.get("O2C_BEHIND_PROXY") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Scripts and styles from o2c itself only. htmx needs 'unsafe-eval' for the computed
+# values of `hx-vals="js:..."` and inline styles for its loading indicators.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = os.environ.get("O2C_EMAIL_HOST", "127.0.0.1")
@@ -169,6 +189,8 @@ LOGGING = {
     },
     "loggers": {
         "o2c": {"handlers": ["console"], "level": os.environ.get("O2C_LOG_LEVEL", "INFO")},
+        # Unhandled errors of requests, with their traceback, in production as in debug mode.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
 

@@ -51,3 +51,20 @@ class ApiToken(models.Model):
         raw = "o2c_" + secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, name=name, token_hash=hash_token(raw), prefix=raw[:8])
         return token, raw
+
+
+class SignInFailure(models.Model):
+    """A failed staff sign-in, kept for a short while to slow down password guessing.
+
+    The user name is stored as a hash: failures are counted, not read.
+    """
+
+    username_hash = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["username_hash", "at"]), models.Index(fields=["ip", "at"])]
+
+    def __str__(self):
+        return f"failed sign-in from {self.ip} at {self.at:%Y-%m-%d %H:%M}"

@@ -52,3 +52,55 @@ def test_api_token_command_shows_token_once(one_time_user):
     assert raw.startswith("o2c_")
     assert token.token_hash != raw
     assert raw.startswith(token.prefix)
+
+
+def test_one_time_password_cannot_be_kept(client, one_time_user):
+    client.post("/accounts/login/", {"username": "new", "password": "Temp-12345-abcde"})
+
+    response = client.post(
+        "/accounts/password/",
+        {
+            "old_password": "Temp-12345-abcde",
+            "new_password1": "Temp-12345-abcde",
+            "new_password2": "Temp-12345-abcde",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "must differ" in response.content.decode()
+    assert UserSettings.objects.get(user=one_time_user).must_change_password is True
+
+
+def _sign_in(client, password, ip="10.0.0.1"):
+    return client.post(
+        "/accounts/login/", {"username": "new", "password": password}, REMOTE_ADDR=ip
+    )
+
+
+def test_failed_sign_ins_are_limited(client, one_time_user):
+    for _ in range(5):
+        assert _sign_in(client, "wrong-guess").status_code == 200
+
+    response = _sign_in(client, "Temp-12345-abcde")
+
+    assert response.status_code == 200
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_guesses_elsewhere_do_not_lock_the_owner_out(client, one_time_user):
+    for _ in range(5):
+        _sign_in(client, "wrong-guess", ip="10.0.0.1")
+
+    response = _sign_in(client, "Temp-12345-abcde", ip="10.0.0.2")
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(one_time_user.pk)
+
+
+def test_pages_carry_a_content_security_policy(client, one_time_user):
+    response = client.get("/accounts/login/")
+
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
