@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "o2c.core.middleware.PasswordChangeRequiredMiddleware",
     "o2c.core.middleware.ContentSecurityPolicyMiddleware",
+    "o2c.core.middleware.O2CErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

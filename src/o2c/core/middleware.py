@@ -1,8 +1,15 @@
 """Request middleware shared by every page."""
 
+import logging
+
 from django.conf import settings
-from django.shortcuts import redirect
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
+
+from o2c.core.errors import O2CError
+
+logger = logging.getLogger(__name__)
 
 
 class PasswordChangeRequiredMiddleware:
@@ -44,3 +51,26 @@ class ContentSecurityPolicyMiddleware:
         if policy and response.get("Content-Type", "").startswith("text/html"):
             response.headers.setdefault("Content-Security-Policy", policy)
         return response
+
+
+class O2CErrorMiddleware:
+    """Show an o2c error that a page did not handle as a message, not a server error.
+
+    Services raise `O2CError` with a message written for the person who can fix the
+    cause. A view that does not catch one still answers with that message (status 400),
+    and the event is logged with the path and the error code.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, O2CError):
+            return None
+        logger.warning("Request %s rejected: %s (%s)", request.path, exception.code, exception)
+        if getattr(request, "htmx", False):
+            return HttpResponse(exception.message, status=400, content_type="text/plain")
+        return render(request, "core/error.html", {"error": exception}, status=400)

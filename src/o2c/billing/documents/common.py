@@ -26,6 +26,19 @@ def require_posted(document) -> None:
         )
 
 
+def require_einvoice(document) -> None:
+    from o2c.billing.errors import BillingError
+
+    problems = einvoice_problems(document)
+    if problems:
+        raise BillingError(
+            "einvoice_unavailable",
+            "No EN 16931 e-invoice can be made of {what}: {problems}.",
+            what=str(document),
+            problems="; ".join(problems),
+        )
+
+
 def amount_text(amount: Decimal, currency: str) -> str:
     """Return the amount with exactly the currency's decimals, as XML wants it."""
     return str(money.round_amount(amount, currency))
@@ -151,3 +164,26 @@ def issue_date(document):
 def billing_emails(customer) -> list[str]:
     """Return the e-mail addresses of the customer's billing contacts, primary first."""
     return [contact.email for contact in customer.contacts.filter(role="billing").exclude(email="")]
+
+
+def einvoice_problems(document) -> list[str]:
+    """Return why no EN 16931 e-invoice (UBL or Factur-X) can be made of the document.
+
+    An empty list means the e-invoice can be made. The checks are the EN 16931 rules
+    that no setting of o2c can satisfy by itself: the seller's VAT identifier (BR-S-02,
+    BR-Z-02, BR-AE-02 and the other category rules, and BR-CO-26) and amounts of at
+    most two decimals (BR-DEC rules), which three-decimal currencies cannot meet.
+    """
+    problems = []
+    decimals = money.minor_unit(document.currency)
+    if decimals > 2:
+        problems.append(
+            f"EN 16931 amounts have at most two decimals and {document.currency} has "
+            f"{decimals}, so only the PDF can be sent"
+        )
+    if not document.entity.vat_number:
+        problems.append(
+            f"entity {document.entity.code} has no VAT number (field vat_number), which "
+            "EN 16931 requires of the seller; add it in Administration under legal entities"
+        )
+    return problems

@@ -38,6 +38,7 @@ def _date(parent, tag, value, namespace=NS_UDT):
 def render_xml(document) -> bytes:
     """Return the CII XML (Factur-X EN 16931 profile) of a posted invoice or credit note."""
     common.require_posted(document)
+    common.require_einvoice(document)
     credit = common.is_credit_note(document)
     invoice = common.invoice_of(document)
     currency = document.currency
@@ -153,7 +154,7 @@ def _settlement(transaction, document, invoice, credit: bool, lines) -> None:
     entity = document.entity
     if not credit and entity.iban:
         means = _ram(settlement, "SpecifiedTradeSettlementPaymentMeans")
-        _ram(means, "TypeCode", "58")
+        _ram(means, "TypeCode", "58" if document.currency == "EUR" else "30")
         _ram(
             _ram(means, "PayeePartyCreditorFinancialAccount"),
             "IBANID",

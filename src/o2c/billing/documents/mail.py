@@ -29,6 +29,9 @@ BODY = {
 def send(document, *, actor=None) -> None:
     """E-mail the PDF and the UBL XML to every billing contact with an address.
 
+    The UBL is left out when EN 16931 cannot express the document (see
+    `common.einvoice_problems`).
+
     The message goes through Django's configured backend: SMTP by default, with host
     and port from O2C_EMAIL_HOST and O2C_EMAIL_PORT. A failure to deliver raises, so
     the customer's timeline records only messages that were sent.
@@ -65,7 +68,11 @@ def send(document, *, actor=None) -> None:
         reply_to=[document.entity.email] if document.entity.email else None,
     )
     message.attach(f"{document.number}.pdf", document_file(document, "pdf"), "application/pdf")
-    message.attach(f"{document.number}.xml", document_file(document, "ubl"), "application/xml")
+    problems = common.einvoice_problems(document)
+    if problems:
+        logger.info("Invoice %s: e-mailed without UBL (%s)", document.number, "; ".join(problems))
+    else:
+        message.attach(f"{document.number}.xml", document_file(document, "ubl"), "application/xml")
     message.send(fail_silently=False)
 
     record_event(

@@ -1,8 +1,8 @@
 """Peppol BIS Billing 3.0 (EN 16931 CIUS) UBL 2.1 XML of invoices and credit notes.
 
 Elements are written in the order the UBL 2.1 schemas require. Amounts carry the
-currency's decimals; EN 16931 allows at most two, so a three-decimal currency (KWD)
-produces a file the schemas accept and the business rules reject.
+currency's decimals. What EN 16931 cannot express (three-decimal currencies, a seller
+without VAT number) is refused before writing, by `common.einvoice_problems`.
 """
 
 from decimal import Decimal
@@ -23,6 +23,7 @@ INVOICE_TYPE_CODE = "380"  # UNTDID 1001: commercial invoice
 CREDIT_NOTE_TYPE_CODE = "381"  # UNTDID 1001: credit note
 CREDIT_TRANSFER = "30"  # UNCL4461
 SEPA_CREDIT_TRANSFER = "58"
+UNDEFINED_MEANS = "1"  # UNCL4461: instrument not defined
 DISCOUNT_REASON = "95"  # UNCL5189: discount
 EMAIL_SCHEME = "EM"  # Peppol EAS: electronic mail
 
@@ -41,6 +42,7 @@ def _cac(parent, tag):
 def render(document) -> bytes:
     """Return the UBL XML bytes of a posted invoice or credit note."""
     common.require_posted(document)
+    common.require_einvoice(document)
     credit = common.is_credit_note(document)
     invoice = common.invoice_of(document)
     currency = document.currency
@@ -143,10 +145,14 @@ def _payment(root, document, invoice, credit: bool) -> None:
     entity = document.entity
     if not credit and invoice.creditor_reference:
         means = _cac(root, "PaymentMeans")
-        if entity.iban:
+        # A credit transfer code needs the payee's account (BR-61), so without an IBAN the
+        # means stay undefined and the reference is still given.
+        if entity.iban and document.currency == "EUR":
             _cbc(means, "PaymentMeansCode", SEPA_CREDIT_TRANSFER, name="SEPA credit transfer")
-        else:
+        elif entity.iban:
             _cbc(means, "PaymentMeansCode", CREDIT_TRANSFER, name="Credit transfer")
+        else:
+            _cbc(means, "PaymentMeansCode", UNDEFINED_MEANS)
         _cbc(means, "PaymentID", invoice.creditor_reference)
         if entity.iban:
             account = _cac(means, "PayeeFinancialAccount")

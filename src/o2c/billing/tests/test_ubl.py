@@ -175,3 +175,42 @@ def test_draft_has_no_ubl(buyer_fr, invoice_for):
         render_ubl(invoice_for(buyer_fr, [line()]))
 
     assert raised.value.code == "not_posted"
+
+
+def test_three_decimal_currency_has_no_einvoice(buyer_fr, invoice_for, client, admin_user):
+    # EN 16931 amounts have at most two decimals; a KWD invoice would break BR-DEC rules
+    set_manual_rate("KWD", dt.date(2025, 3, 3), D("0.333"))
+    invoice = invoice_for(buyer_fr, [line("Lamp", "1", "10.125")], currency="KWD", post=True)
+
+    with pytest.raises(BillingError) as raised:
+        render_ubl(invoice)
+    client.force_login(admin_user)
+    response = client.get(f"/billing/{invoice.pk}/ubl/")
+
+    assert raised.value.code == "einvoice_unavailable"
+    assert "KWD has 3" in raised.value.message
+    assert response.status_code == 400
+    assert "KWD has 3" in response.content.decode()
+
+
+def test_seller_without_vat_number_has_no_einvoice(seller_fr, buyer_fr, invoice_for):
+    invoice = invoice_for(buyer_fr, [line("Lamp", "1", "10.00")], post=True)
+    type(seller_fr).objects.filter(pk=seller_fr.pk).update(vat_number="")
+    invoice.refresh_from_db()
+
+    with pytest.raises(BillingError) as raised:
+        render_ubl(invoice)
+
+    assert "vat_number" in raised.value.message
+
+
+def test_seller_without_iban_still_gives_valid_ubl(seller_fr, buyer_fr, invoice_for):
+    type(seller_fr).objects.filter(pk=seller_fr.pk).update(iban="")
+    invoice = invoice_for(buyer_fr, [line("Lamp", "1", "10.00")], post=True)
+
+    xml = render_ubl(invoice)
+
+    assert schema_errors(xml) == []
+    assert fatal(xml) == []
+    assert text(xml, "//cac:PaymentMeans/cbc:PaymentMeansCode") == ["1"]
+    assert text(xml, "//cac:PaymentMeans/cbc:PaymentID") == ["RF81INV202500001"]
