@@ -57,7 +57,7 @@ class O2CErrorMiddleware:
     """Show an o2c error that a page did not handle as a message, not a server error.
 
     Services raise `O2CError` with a message written for the person who can fix the
-    cause. A view that does not catch one still answers with that message (status 400),
+    cause. A view that does not catch one still responds with that message (status 400),
     and the event is logged with the path and the error code.
     """
 

@@ -169,10 +169,10 @@ def billing_emails(customer) -> list[str]:
 def einvoice_problems(document) -> list[str]:
     """Return why no EN 16931 e-invoice (UBL or Factur-X) can be made of the document.
 
-    An empty list means the e-invoice can be made. The checks are the EN 16931 rules
-    that no setting of o2c can satisfy by itself: the seller's VAT identifier (BR-S-02,
-    BR-Z-02, BR-AE-02 and the other category rules, and BR-CO-26) and amounts of at
-    most two decimals (BR-DEC rules), which three-decimal currencies cannot meet.
+    An empty list means the e-invoice can be made. Two EN 16931 rules cannot be met by
+    the renderer alone. The seller needs a VAT identifier (BR-S-02, BR-Z-02, BR-AE-02
+    and the other category rules, BR-CO-26). Amounts have at most two decimals (BR-DEC
+    rules), which three-decimal currencies cannot meet.
     """
     problems = []
     decimals = money.minor_unit(document.currency)
