@@ -18,6 +18,7 @@ install: $(STAMP)
 ## Set up everything, load the demo data and serve on http://127.0.0.1:8000
 demo: $(STAMP)
 	$(BIN)/o2c demo setup
+	$(BIN)/o2c scheduler & scheduler=$$!; trap 'kill $$scheduler' EXIT INT TERM; \
 	$(BIN)/o2c runserver 127.0.0.1:8000
 
 ## Run the whole test suite (SQLite by default; set O2C_DATABASE_URL for PostgreSQL)

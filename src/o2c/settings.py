@@ -11,6 +11,8 @@ Environment variables:
 - O2C_EMAIL_HOST, O2C_EMAIL_PORT, O2C_DEFAULT_FROM_EMAIL: outgoing SMTP.
 - O2C_LOG_LEVEL: level of the o2c loggers; default INFO. Unhandled request errors are
   always logged with their traceback.
+- O2C_WEBHOOK_ALLOW_PRIVATE: "1" lets outbound webhooks go to private and loopback
+  addresses (receivers inside the company network); by default only public ones.
 - O2C_HTTPS: "1" when served over HTTPS: secure cookies, HTTPS redirect and HSTS.
   O2C_BEHIND_PROXY: "1" to trust the X-Forwarded-Proto header of a TLS proxy in front.
 - O2C_PUBLIC_URL: the address customers reach o2c at, for links in e-mails and the
@@ -198,6 +200,9 @@ LOGGING = {
 NINJA_PAGINATION_PER_PAGE = 100
 
 O2C_PUBLIC_URL = os.environ.get("O2C_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+
+# Outbound webhooks go to public addresses only, unless this is set.
+O2C_WEBHOOK_ALLOW_PRIVATE = os.environ.get("O2C_WEBHOOK_ALLOW_PRIVATE") == "1"
 
 # Card and wallet gateways; a gateway is offered once its keys are set.
 O2C_PAYMENT_GATEWAYS = {

@@ -12,11 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -92,6 +95,9 @@ def create_endpoint(url: str, *, event_types=(), entity=None, description: str =
         URLValidator(schemes=["http", "https"])(url)
     except Exception:
         raise WebhookError("invalid_url", "{url!r} is not an http(s) URL.", url=url) from None
+    reason = blocked_address_reason(url)
+    if reason:
+        raise WebhookError("private_address", "{url!r}: {reason}", url=url, reason=reason)
     unknown = sorted(set(event_types) - set(EventType.values))
     if unknown:
         raise WebhookError(
@@ -108,6 +114,32 @@ def create_endpoint(url: str, *, event_types=(), entity=None, description: str =
         secret=new_secret(),
     )
     return endpoint
+
+
+def blocked_address_reason(url: str) -> str:
+    """Return why o2c will not send to the URL's host, or "" when it may.
+
+    Endpoints must be public addresses, so that a webhook cannot be used to reach
+    services on o2c's own machine or network and show their replies in the delivery
+    log. O2C_WEBHOOK_ALLOW_PRIVATE=1 lifts this for receivers on a private network.
+    NOTE: the host is resolved again when the request is sent, so a name whose address
+    changes in between (DNS rebinding) is only caught by the check before each attempt.
+    """
+    if getattr(settings, "O2C_WEBHOOK_ALLOW_PRIVATE", False):
+        return ""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        return f"the host {host!r} does not resolve to an address"
+    for address in sorted(addresses):
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not ip.is_global:
+            return (
+                f"the host {host!r} resolves to the non-public address {ip}; set "
+                "O2C_WEBHOOK_ALLOW_PRIVATE=1 to allow receivers on a private network"
+            )
+    return ""
 
 
 def rotate_secret(endpoint: WebhookEndpoint) -> str:
@@ -232,6 +264,10 @@ def attempt_delivery(
     )
     started = time.monotonic()
     status_code, error, excerpt = None, "", ""
+    reason = blocked_address_reason(endpoint.url)
+    if reason:
+        logger.warning("Webhook delivery %s not sent: %s", delivery.pk, reason)
+        return _record_attempt(delivery, False, None, reason[:300], "", 0)
     try:
         with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
             status_code = response.status

@@ -1,3 +1,5 @@
+import pytest
+
 from o2c.payments.tests.fixtures import (  # noqa: F401 (fixtures)
     bill,
     buyer,
@@ -7,3 +9,9 @@ from o2c.payments.tests.fixtures import (  # noqa: F401 (fixtures)
     seller,
     smtp_server,
 )
+
+
+@pytest.fixture(autouse=True)
+def _local_receivers(settings):
+    # The tests' receivers listen on 127.0.0.1, which endpoints may not use by default.
+    settings.O2C_WEBHOOK_ALLOW_PRIVATE = True

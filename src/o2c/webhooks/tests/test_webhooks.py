@@ -333,3 +333,42 @@ def test_retries_through_a_redis_worker(
     assert redis_worker.run(deliver_webhook_task, args=[delivery.pk], until=succeeded)
     assert delivery.status == DeliveryStatus.SUCCEEDED
     assert [a.status_code for a in delivery.attempts.order_by("number")] == [500, 200]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/api/customers/",
+        "http://localhost/hook",
+        "https://10.1.2.3/hook",
+        "http://169.254.169.254/latest/",
+        "http://[::1]:9000/hook",
+    ],
+)
+def test_private_endpoint_addresses_are_refused(settings, db, url):
+    settings.O2C_WEBHOOK_ALLOW_PRIVATE = False
+
+    with pytest.raises(services.WebhookError) as raised:
+        services.create_endpoint(url)
+
+    assert raised.value.code == "private_address"
+    assert "O2C_WEBHOOK_ALLOW_PRIVATE" in raised.value.message
+
+
+def test_delivery_to_an_address_turned_private_is_not_sent(
+    settings, receiver, buyer, bill, django_capture_on_commit_callbacks
+):
+    # given an endpoint registered while private receivers were allowed
+    server = receiver([200])
+    services.create_endpoint(server.url)
+    settings.O2C_WEBHOOK_ALLOW_PRIVATE = False
+
+    # when an invoice is posted
+    with django_capture_on_commit_callbacks(execute=True):
+        bill(buyer, "100.00")
+
+    # then the attempt fails before any request is made
+    attempt = WebhookDelivery.objects.get().attempts.get()
+    assert attempt.status_code is None
+    assert "non-public address" in attempt.error
+    assert server.received == []
