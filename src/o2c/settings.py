@@ -203,6 +203,8 @@ O2C_PUBLIC_URL = os.environ.get("O2C_PUBLIC_URL", "http://localhost:8000").rstri
 
 # Outbound webhooks go to public addresses only, unless this is set.
 O2C_WEBHOOK_ALLOW_PRIVATE = os.environ.get("O2C_WEBHOOK_ALLOW_PRIVATE") == "1"
+# Without a broker, deliveries wait for the scheduler's sweep unless this is True.
+O2C_WEBHOOKS_SEND_INLINE = False
 
 # Card and wallet gateways; a gateway is offered once its keys are set.
 O2C_PAYMENT_GATEWAYS = {

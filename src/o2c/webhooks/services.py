@@ -199,6 +199,11 @@ def emit(event_type: str, key: str, data: dict, *, entity_id: int | None) -> Web
 def _dispatch(delivery_ids: list[int]) -> None:
     from o2c.webhooks.tasks import deliver_webhook_task
 
+    if settings.CELERY_TASK_ALWAYS_EAGER and not settings.O2C_WEBHOOKS_SEND_INLINE:
+        # Without a broker the task would run inside the request that caused the event,
+        # which would wait for a slow receiver. The scheduler's sweep sends it within
+        # a minute instead.
+        return
     for delivery_id in delivery_ids:
         deliver_webhook_task.delay(delivery_id)
 

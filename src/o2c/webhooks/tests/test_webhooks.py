@@ -372,3 +372,23 @@ def test_delivery_to_an_address_turned_private_is_not_sent(
     assert attempt.status_code is None
     assert "non-public address" in attempt.error
     assert server.received == []
+
+
+def test_without_broker_delivery_waits_for_the_sweep(
+    settings, receiver, buyer, bill, django_capture_on_commit_callbacks
+):
+    # given no broker, so tasks would run inside the request
+    settings.O2C_WEBHOOKS_SEND_INLINE = False
+    server = receiver([200])
+    services.create_endpoint(server.url)
+
+    # when an invoice is posted, and later the scheduler's sweep runs
+    with django_capture_on_commit_callbacks(execute=True):
+        bill(buyer, "100.00")
+    sent_in_request = list(server.received)
+    send_due_deliveries_task()
+
+    # then nothing was sent during the request, and the sweep sent it
+    assert sent_in_request == []
+    assert len(server.received) == 1
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.SUCCEEDED
