@@ -326,3 +326,14 @@ def test_bad_rules_file_names_line_and_field(tmp_path):
     assert raised.value.code == "invalid_tax_rules"
     assert raised.value.message.startswith("rules.csv line 3, category: 'luxury'")
     assert TaxRule.objects.count() == count
+
+
+def test_country_without_vat_bills_at_zero(make_entity, make_customer, invoice_for):
+    # given a Kuwaiti seller and buyer: Kuwait levies no VAT, and KWD has three decimals
+    seller = make_entity(code="KW1", base_currency="KWD", time_zone="Asia/Kuwait", country="KW")
+    buyer = make_customer(seller, country="KW", currency="KWD")
+
+    invoice = invoice_for(buyer, [line("Service", "3", "10.125")], post=True)
+
+    assert taxes_of(invoice) == [("No VAT", "S", D("0"), D("30.375"), D("0.000"))]
+    assert invoice.payable_amount == D("30.375")
