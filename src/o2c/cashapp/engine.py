@@ -31,6 +31,7 @@ from rapidfuzz import fuzz, process
 from stdnum import iso11649
 
 from o2c.core import money
+from o2c.fx.errors import RateError
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -498,7 +499,11 @@ class OpenBook:
             return amount
         if self.rates is None:
             raise LookupError(f"no rates to convert {from_currency} to {to_currency}")
-        return self.rates.convert(amount, from_currency, to_currency, on).amount
+        try:
+            return self.rates.convert(amount, from_currency, to_currency, on).amount
+        except RateError as error:
+            # Callers skip a currency they cannot convert; a missing rate is that case.
+            raise LookupError(error.message) from error
 
     def _fit(
         self,

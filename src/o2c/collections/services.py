@@ -836,13 +836,15 @@ def _settle_promise(promise: PromiseToPay, status: str, paid: Decimal, on: dt.da
     locked.status = status
     locked.paid_amount = paid
     locked.settled_on = on
+    # The stored amount reads back with four decimals; show the currency's.
+    amount = money.round_amount(promise.amount, promise.currency)
     if status == PromiseStatus.BROKEN:
         team = promise.team or collections_team(promise.entity)
         if team is not None:
             locked.work_item = create_work_item(
                 kind=WorkKind.PROMISE_FOLLOW_UP,
                 title=f"Broken promise: {promise.customer.name} promised "
-                f"{promise.amount} {promise.currency} by {promise.promised_on}",
+                f"{amount} {promise.currency} by {promise.promised_on}",
                 team=team,
                 customer=promise.customer,
                 owner=promise.recorded_by
@@ -853,7 +855,7 @@ def _settle_promise(promise: PromiseToPay, status: str, paid: Decimal, on: dt.da
                 paid=str(paid),
             )
     locked.save(update_fields=["status", "paid_amount", "settled_on", "work_item"])
-    summary = f"Promise to pay {promise.amount} {promise.currency} by {promise.promised_on} " + (
+    summary = f"Promise to pay {amount} {promise.currency} by {promise.promised_on} " + (
         "kept" if status == PromiseStatus.KEPT else f"broken ({paid} paid)"
     )
     record_event(promise.customer, f"promise_{status}", summary, promise_id=promise.pk)

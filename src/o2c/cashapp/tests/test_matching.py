@@ -383,6 +383,34 @@ def test_accepted_suggestion_teaches_payer_account(customer, post, bank_account,
     assert open_amount(invoice) == D("0")
 
 
+def test_missing_rate_skips_other_currency(make_entity, make_customer, post, make_line):
+    # given a EUR receipt whose payer name also fits a USD customer, and no recent USD rate
+    from o2c.banking.services import add_bank_account
+    from o2c.fx.services import set_manual_rate
+
+    entity = make_entity(code="T03", base_currency="EUR")
+    day = dt.date(2027, 2, 1)
+    set_manual_rate("USD", day, D("1.1"))
+    euro = make_customer(entity, currency="EUR", name="Harbor Foods GmbH")
+    dollar = make_customer(entity, currency="USD", name="Harbor Foods GmbH")
+    invoice = post(euro, "invoice", "EU-2027-0001", day, "400.00")
+    post(dollar, "invoice", "US-2027-0001", day, "380.00", currency="USD")
+    account = add_bank_account(entity=entity, identifier="EU-ACCOUNT-1", currency="EUR")
+    paid_on = day + dt.timedelta(days=30)
+    line = make_line(
+        account, "400.00", text="Payment", on=paid_on, counterparty_name="HARBOR FOODS"
+    )
+
+    # when matching runs
+    result = run_matching(entity)
+
+    # then the run completes and the EUR invoice is proposed
+    assert result.errors == []
+    assert refresh(line).state in (LineState.MATCHED, LineState.EXCEPTION)
+    proposed = Suggestion.objects.filter(line=line).values_list("customer_id", flat=True)
+    assert euro.pk in proposed or open_amount(invoice) == D("0")
+
+
 def test_same_rate_leaves_no_fx_difference(make_entity, make_customer, post, make_line):
     # T04: EUR entity, USD invoice of 60.09 at 1.15, paid 60.09 USD the same day
     from o2c.banking.services import add_bank_account

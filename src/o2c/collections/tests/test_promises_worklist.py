@@ -70,6 +70,7 @@ def test_promise_broken_opens_follow_up(entity, customer, post, make_user):
     follow_up = WorkItem.objects.get(kind=WorkKind.PROMISE_FOLLOW_UP)
     assert follow_up.owner == collector
     assert follow_up.customer == customer
+    assert f"promised 300.00 {customer.currency} by 2025-03-14" in follow_up.title
 
 
 def test_promise_rejects_more_than_open(frozen, entity, customer, post, make_user):

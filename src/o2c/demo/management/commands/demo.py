@@ -28,15 +28,23 @@ class Command(BaseCommand):
         make.add_argument(
             "--seed", type=int, default=7, help="Random seed; the same seed gives the same file."
         )
-        subcommands.add_parser(
-            "setup", help="Migrate, load rates, real and generated data, teams and an admin."
+        setup = subcommands.add_parser(
+            "setup",
+            help="Migrate, load rates, real and generated data, teams, records in every "
+            "module and an admin.",
+        )
+        setup.add_argument(
+            "--people-passwords",
+            action="store_true",
+            help="Also print a one-time password for each demo team member (by default "
+            "they have none and cannot sign in).",
         )
 
     def handle(self, *args, **options):
         if options["action"] == "generate":
             self._generate(options)
         else:
-            self._setup()
+            self._setup(options["people_passwords"])
 
     def _generate(self, options):
         if options["invoices"] < 1:
@@ -59,7 +67,7 @@ class Command(BaseCommand):
             f"receivables {ledger.csv_path} --profile generic --mapping {ledger.mapping_path}"
         )
 
-    def _setup(self):
+    def _setup(self, people_passwords: bool):
         from o2c.demo.setup import set_up_demo
 
         started = time.monotonic()
@@ -68,14 +76,36 @@ class Command(BaseCommand):
         def report(message: str) -> None:
             sys.stderr.write(f"[{time.monotonic() - started:6.1f}s] {message}\n")
 
+        report("database migrated")
         try:
-            password = set_up_demo(report)
+            signed = set_up_demo(report, people_passwords=people_passwords)
         except O2CError as error:
             raise CommandError(error.message) from None
-        self.stdout.write(
-            "\nThe demo is ready. Sign in at http://127.0.0.1:8000/ as\n"
-            f"  user: admin\n  one-time password: {password}\n"
-            "You will be asked to choose your own password. Demo team members (for example\n"
-            "leader.de01, collector1.de01) have no password until you set one:\n"
-            "  o2c changepassword collector1.de01\n"
-        )
+        lines = [
+            "",
+            "The demo is ready. Sign in at http://127.0.0.1:8000/ as",
+            "  user: admin",
+            f"  one-time password: {signed.admin_password}",
+            "You will be asked to choose your own password.",
+        ]
+        if signed.people_passwords:
+            lines += ["", "Demo team members, each with a one-time password:"]
+            width = max(len(name) for name in signed.people_passwords)
+            lines += [
+                f"  {name:<{width}}  {password}"
+                for name, password in signed.people_passwords.items()
+            ]
+        else:
+            lines += [
+                "Demo team members (for example leader.de01, collector1.de01) have no password;",
+                "run `o2c demo setup --people-passwords` to print one-time passwords for them,",
+                "or set one with `o2c changepassword collector1.de01`.",
+            ]
+        if signed.portal_link:
+            lines += [
+                "",
+                f"Customer portal of {signed.portal_customer} (single use, valid 30 minutes):",
+                f"  {signed.portal_link}",
+                "A new link: o2c portal link ADDRESS --customer NUMBER, with a contact's address.",
+            ]
+        self.stdout.write("\n".join(lines) + "\n")
