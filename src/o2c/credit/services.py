@@ -469,14 +469,13 @@ def _review_interval(profile: CreditProfile | None, policy: CreditPolicy) -> int
 def review_due_on(customer: Customer, policy: CreditPolicy, today: dt.date) -> dt.date:
     """Return when the customer's next credit review is due.
 
-    A customer never reviewed is due `review_interval_months` after it was created, or
-    today if that date has passed.
+    A customer never reviewed is due today: a limit no review has confirmed yet is
+    looked at first. Later reviews fall `review_interval_months` after the last one.
     """
     profile = getattr(customer, "credit_profile", None)
     if profile is not None and profile.next_review_on is not None:
         return profile.next_review_on
-    created_on = timezone.localtime(customer.created_at).date()
-    return min(today, add_months(created_on, _review_interval(profile, policy)))
+    return today
 
 
 def _due_at(entity: LegalEntity, day: dt.date) -> dt.datetime:
