@@ -186,4 +186,15 @@ def einvoice_problems(document) -> list[str]:
             f"entity {document.entity.code} has no VAT number (field vat_number), which "
             "EN 16931 requires of the seller; add it in Administration under legal entities"
         )
+    # BR-CO-09: VAT identifiers start with the two-letter code of the issuing country
+    # (EL for Greece), which Japanese or Canadian registration numbers do not have.
+    for who, number in (
+        (f"entity {document.entity.code}", document.entity.vat_number),
+        (f"customer {document.customer.number}", document.customer.tax_number),
+    ):
+        if number and not (number[:2].isalpha() and number[:2].isupper()):
+            problems.append(
+                f"the VAT number {number} of {who} does not start with a country code, "
+                "as EN 16931 requires (rule BR-CO-09)"
+            )
     return problems

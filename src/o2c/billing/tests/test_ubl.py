@@ -214,3 +214,15 @@ def test_seller_without_iban_still_gives_valid_ubl(seller_fr, buyer_fr, invoice_
     assert fatal(xml) == []
     assert text(xml, "//cac:PaymentMeans/cbc:PaymentMeansCode") == ["1"]
     assert text(xml, "//cac:PaymentMeans/cbc:PaymentID") == ["RF81INV202500001"]
+
+
+def test_vat_number_without_country_code_has_no_einvoice(seller_fr, buyer_fr, invoice_for):
+    # a Japanese qualified-invoice number such as T1234567890123 has no country prefix
+    invoice = invoice_for(buyer_fr, [line("Lamp", "1", "10.00")], post=True)
+    type(seller_fr).objects.filter(pk=seller_fr.pk).update(vat_number="T1234567890123")
+    invoice.refresh_from_db()
+
+    with pytest.raises(BillingError) as raised:
+        render_ubl(invoice)
+
+    assert "BR-CO-09" in raised.value.message
