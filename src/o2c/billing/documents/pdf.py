@@ -67,9 +67,10 @@ def context(document) -> dict:
         for tax in document.taxes.all()
     ]
     notes = mention_texts(document.legal_mentions, document.language)
-    if not credit and entity.iban and invoice.creditor_reference:
+    account = payee_account(entity, document.currency)
+    if not credit and account and invoice.creditor_reference:
         notes.append(
-            words["pay_by_transfer"].format(iban=entity.iban, reference=invoice.creditor_reference)
+            words["pay_by_transfer"].format(iban=account, reference=invoice.creditor_reference)
         )
     early = None if credit else early_payment_amount(invoice)
     if early is not None:
@@ -132,3 +133,21 @@ def render(document, *, variant: str | None = None) -> bytes:
     common.require_posted(document)
     html = render_html(document)
     return HTML(string=html).write_pdf(pdf_variant=variant)
+
+
+def payee_account(entity, currency: str) -> str:
+    """Return the account the customer pays into: the entity's IBAN, else a bank account.
+
+    Countries without IBANs (the United States, Japan) have only bank account numbers,
+    kept with the entity's bank accounts; one in the invoice's currency comes first.
+    """
+    if entity.iban:
+        return entity.iban
+    from o2c.banking.models import BankAccount
+
+    accounts = BankAccount.objects.filter(entity=entity, is_active=True)
+    account = accounts.filter(currency=currency).first() or accounts.first()
+    if account is None:
+        return ""
+    bank = f"{account.bank_name} " if account.bank_name else ""
+    return f"{bank}{account.identifier}".strip()

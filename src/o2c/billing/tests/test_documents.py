@@ -177,3 +177,18 @@ def test_document_file_of_draft_is_rejected(buyer_fr, invoice_for):
         document_file(invoice_for(buyer_fr, [line()]), "pdf")
 
     assert raised.value.code == "not_posted"
+
+
+def test_pdf_names_the_bank_account_where_there_is_no_iban(make_entity, make_customer, invoice_for):
+    # given a Japanese seller, whose bank account has a number and no IBAN
+    from o2c.banking.services import add_bank_account
+
+    entity = make_entity(code="JP1", base_currency="JPY", time_zone="Asia/Tokyo", country="JP")
+    add_bank_account(entity=entity, identifier="1234567", currency="JPY", bank_name="Mizuho")
+    customer = make_customer(entity, country="JP", language="en")
+
+    invoice = invoice_for(customer, [line("Item A", "1", "2345")], post=True)
+    text = pdf_text(render_pdf(invoice))
+
+    assert "Mizuho 1234567" in text
+    assert invoice.creditor_reference in text.replace("\n", "")
