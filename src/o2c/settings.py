@@ -11,6 +11,8 @@ Environment variables:
 - O2C_EMAIL_HOST, O2C_EMAIL_PORT, O2C_DEFAULT_FROM_EMAIL: outgoing SMTP.
 - O2C_LOG_LEVEL: level of the o2c loggers; default INFO. Unhandled request errors are
   always logged with their traceback.
+- O2C_FX_MAX_AGE_DAYS: the oldest exchange rate, in days, that conversions of the day
+  use (default 10); reports use older ones and name their date.
 - O2C_WEBHOOK_ALLOW_PRIVATE: "1" lets outbound webhooks go to private and loopback
   addresses (receivers inside the company network); by default only public ones.
 - O2C_HTTPS: "1" when served over HTTPS: secure cookies, HTTPS redirect and HSTS.
@@ -200,6 +202,9 @@ LOGGING = {
 NINJA_PAGINATION_PER_PAGE = 100
 
 O2C_PUBLIC_URL = os.environ.get("O2C_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+
+# Exchange rates older than this many days are not used for conversions of the day.
+O2C_FX_MAX_AGE_DAYS = int(os.environ.get("O2C_FX_MAX_AGE_DAYS", "10"))
 
 # Outbound webhooks go to public addresses only, unless this is set.
 O2C_WEBHOOK_ALLOW_PRIVATE = os.environ.get("O2C_WEBHOOK_ALLOW_PRIVATE") == "1"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
 from o2c.core import money
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 EURO = "EUR"
 ONE = Decimal(1)
 # A rate older than this is not used: it would hide a gap in the rates loaded.
-MAX_RATE_AGE_DAYS = 10
+MAX_RATE_AGE_DAYS = settings.O2C_FX_MAX_AGE_DAYS
 # How far before the first date of a bulk conversion rates are read, so that the first
 # dates (a weekend, a holiday) still find the rate published before them.
 BULK_LOOKBACK_DAYS = 31
