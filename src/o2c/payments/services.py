@@ -271,7 +271,8 @@ def note_return(payment: Payment, query: dict) -> str:
 def receive_webhook(gateway_name: str, body: bytes, headers) -> list[str]:
     """Verify a gateway's webhook and act on each of its events once.
 
-    Raises InvalidSignature when the signature does not verify; nothing is recorded then.
+    Raises InvalidWebhook (InvalidSignature when the signature does not verify) for an
+    event that is rejected; nothing is recorded then.
     Returns one outcome per event, "duplicate" for an event already processed.
     """
     gateway = card_gateway(gateway_name)
@@ -335,18 +336,29 @@ def _payment_of(gateway_name: str, notification) -> Payment | None:
 def _apply_notification(payment: Payment, notification) -> str:
     kind = notification.kind
     if kind == gateway_base.SUCCEEDED:
-        if notification.amount is not None and (
+        mismatch = notification.amount is not None and (
             notification.amount != payment.amount or notification.currency != payment.currency
-        ):
+        )
+        reported = f"{notification.amount} {notification.currency}"
+        if payment.document_id is not None:
+            # A settled payment keeps its record: a later event cannot rewrite it.
+            if mismatch:
+                logger.warning(
+                    "Payment %s: event %s reports %s on a settled payment; ignored",
+                    payment.reference,
+                    notification.event_id,
+                    reported,
+                )
+                return "already settled: amount mismatch ignored"
+            return "already settled"
+        if mismatch:
             payment.failure_reason = (
-                f"gateway reported {notification.amount} {notification.currency}, expected "
+                f"gateway reported {reported}, expected "
                 f"{shown(payment.amount, payment.currency)} {payment.currency}"
             )
             payment.save(update_fields=["failure_reason", "updated_at"])
             logger.error("Payment %s: amount mismatch, not posted", payment.reference)
             return "amount mismatch: not posted"
-        if payment.document_id is not None:
-            return "already settled"
         paid_on = dates.local_date(payment.entity.time_zone, notification.occurred_at)
         settle_payment(payment, paid_on=paid_on, gateway_payment_id=notification.gateway_payment_id)
         return "settled"

@@ -140,3 +140,18 @@ def test_collection_file_page_and_command(client, buyer, bill, people, tmp_path)
     sepa.validate_pain008(output.read_bytes())
     assert download.content == output.read_bytes()
     assert Payment.objects.get().paid_on == dt.date(2025, 3, 10)
+
+
+@pytest.mark.parametrize("value", ["abc", "", "²", "99999999999999999999999"])
+def test_malformed_entity_is_refused_not_an_error(client, people, value):
+    client.force_login(people["cash"])
+
+    collection = client.post(
+        reverse("payments:create_collection_file"),
+        {"entity": value, "collection_date": "2025-03-12"},
+    )
+    payouts = client.post(reverse("payments:upload_payouts"), {"entity": value})
+
+    assert collection.status_code == 403
+    assert payouts.status_code == 302
+    assert CollectionFile.objects.count() == 0
