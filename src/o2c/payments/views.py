@@ -163,14 +163,17 @@ def collection_file_download(request, file_id: int):
 @login_required
 @require_POST
 def upload_returns(request):
-    if not selectors.managed_entities(request.user).exists():
+    entities = selectors.managed_entities(request.user)
+    if not entities.exists():
         raise PermissionDenied("Only cash application, billing or leaders may load returns.")
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, "Choose a pain.002 or camt.054 file.")
         return redirect("payments:direct_debits")
     try:
-        result = sepa_returns.import_returns(upload.read(), upload.name, actor=request.user)
+        result = sepa_returns.import_returns(
+            upload.read(), upload.name, actor=request.user, entities=entities
+        )
         messages.success(request, f"{upload.name}: {result.counts}")
     except ImportRejected as error:
         messages.error(request, error.message)
