@@ -395,11 +395,40 @@ def _apply_notification(payment: Payment, notification) -> str:
     return "ignored"
 
 
+def _find_refund(payment: Payment, notification) -> Refund | None:
+    """Return and lock the refund an event reports, if o2c knows it.
+
+    The gateway's refund id is stored only once the refund call returns, and the
+    gateway may send its event before that. So a refund o2c asked for is also found by
+    the reference it sent with the request, and gets the gateway's id here.
+    """
+    refunds = Refund.objects.select_for_update().filter(payment=payment)
+    if notification.refund_id:
+        refund = refunds.filter(gateway_refund_id=notification.refund_id).first()
+        if refund is not None:
+            return refund
+    if not notification.refund_reference:
+        return None
+    refund = refunds.filter(reference=notification.refund_reference).first()
+    if refund is None:
+        return None
+    if notification.amount is not None and notification.amount != refund.amount:
+        logger.warning(
+            "Refund %s: event %s reports %s, o2c asked for %s",
+            refund.reference,
+            notification.event_id,
+            notification.amount,
+            refund.amount,
+        )
+    if not refund.gateway_refund_id and notification.refund_id:
+        refund.gateway_refund_id = notification.refund_id
+        refund.save(update_fields=["gateway_refund_id"])
+    return refund
+
+
 def _refund_of(payment: Payment, notification) -> Refund:
     """Return the refund the event reports, recording one made in the gateway's dashboard."""
-    refund = Refund.objects.filter(
-        payment=payment, gateway_refund_id=notification.refund_id
-    ).first()
+    refund = _find_refund(payment, notification)
     if refund is not None:
         return refund
     return Refund.objects.create(
@@ -414,9 +443,7 @@ def _refund_of(payment: Payment, notification) -> Refund:
 
 
 def _refund_failed(payment: Payment, notification) -> str:
-    refund = Refund.objects.filter(
-        payment=payment, gateway_refund_id=notification.refund_id
-    ).first()
+    refund = _find_refund(payment, notification)
     if refund is None or refund.status == RefundStatus.FAILED:
         return "refund failure noted"
     if refund.document_id is not None:
@@ -649,13 +676,18 @@ def refund_payment(payment: Payment, amount, *, actor, reason: str) -> Refund:
             reason=reason[:300],
             requested_by=actor,
         )
+    # The refund is committed before the call: the gateway's event may arrive while the
+    # call runs, and finds this refund by its reference (see _find_refund).
     try:
         result = card_gateway(payment.gateway).refund(payment, amount, reference=refund.reference)
     except gateway_base.GatewayError:
-        Refund.objects.filter(pk=refund.pk).update(status=RefundStatus.FAILED)
+        Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
+            status=RefundStatus.FAILED
+        )
         raise
-    Refund.objects.filter(pk=refund.pk).update(gateway_refund_id=result.refund_id)
-    refund.gateway_refund_id = result.refund_id
+    Refund.objects.filter(pk=refund.pk, gateway_refund_id="").update(
+        gateway_refund_id=result.refund_id
+    )
     record_event(
         payment.customer,
         "refund_requested",
@@ -665,7 +697,7 @@ def refund_payment(payment: Payment, amount, *, actor, reason: str) -> Refund:
     )
     if result.succeeded:
         apply_refund(refund, on=payment.entity.today(), actor=actor)
-        refund.refresh_from_db()
+    refund.refresh_from_db()
     return refund
 
 
@@ -677,14 +709,15 @@ def apply_refund(refund: Refund, *, on: dt.date, actor=None) -> Refund:
     to invoices are undone, latest first, and any part undone beyond the refund goes
     back to its invoice. Runs once per refund.
     """
-    refund = Refund.objects.select_for_update().get(pk=refund.pk)
-    if refund.status == RefundStatus.SUCCEEDED:
-        return refund
+    # Lock the payment before the refund, in the order the webhook path takes them.
     payment = (
         Payment.objects.select_for_update()
         .select_related("entity", "customer")
         .get(pk=refund.payment_id)
     )
+    refund = Refund.objects.select_for_update().get(pk=refund.pk)
+    if refund.status == RefundStatus.SUCCEEDED:
+        return refund
     if payment.document_id is None:
         raise PaymentError(
             "not_refundable",

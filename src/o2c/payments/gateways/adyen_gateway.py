@@ -162,6 +162,7 @@ class AdyenGateway(base.CardGateway):
         currency = item["amount"].get("currency", "")
         amount = from_minor_units(item["amount"].get("value", 0), currency) if currency else None
         reference, payment_id, refund_id = item.get("merchantReference", ""), "", ""
+        refund_reference = ""
         kind = base.IGNORED
         if code == "AUTHORISATION":
             payment_id = item.get("pspReference", "")
@@ -180,8 +181,11 @@ class AdyenGateway(base.CardGateway):
         elif code in ("OFFER_CLOSED", "CANCELLATION"):
             payment_id = item.get("pspReference", "")
             kind = base.CANCELED if success else base.IGNORED
+        if code in ("REFUND", "REFUND_FAILED", "REFUNDED_REVERSED"):
+            # For a refund the merchant reference is the one o2c sent with the refund.
+            refund_reference = reference
         if code in ("REFUND", "REFUND_FAILED", "REFUNDED_REVERSED", "CHARGEBACK"):
-            # For modifications the merchant reference is the refund's, not the payment's.
+            # For modifications the merchant reference is not the payment's.
             reference = ""
         return Notification(
             # Adyen may repeat a notification; event code, PSP reference and outcome name it.
@@ -193,6 +197,7 @@ class AdyenGateway(base.CardGateway):
             amount=amount,
             currency=currency,
             refund_id=refund_id,
+            refund_reference=refund_reference,
             reason=item.get("reason", ""),
             occurred_at=_event_time(item.get("eventDate")),
             payload=item,

@@ -75,6 +75,9 @@ class Notification:
     amount: Decimal | None = None
     currency: str = ""
     refund_id: str = ""
+    # The reference o2c gave the refund when it asked for it; empty for refunds made
+    # elsewhere, such as the gateway's dashboard.
+    refund_reference: str = ""
     reason: str = ""
     payload: dict = field(default_factory=dict)
 

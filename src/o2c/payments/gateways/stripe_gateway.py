@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 # Stripe Checkout's shortest session life is 30 minutes.
 SESSION_MINUTES = 30
 METADATA_KEY = "o2c_payment"
+REFUND_METADATA_KEY = "o2c_refund"
 CHECKOUT_LOCALES = {"en", "fr", "de", "es"}
 # Seconds a webhook signature may be off the clock, either way: the SDK's default
 # tolerance (stripe-python 16.1, `Webhook.DEFAULT_TOLERANCE`). The SDK checks only the
@@ -155,7 +156,7 @@ class StripeGateway(base.CardGateway):
         data = payload["data"]["object"]
         occurred_at = dt.datetime.fromtimestamp(payload["created"], tz=dt.UTC)
         kind, reference, payment_id, amount, currency = base.IGNORED, "", "", None, ""
-        refund_id, reason = "", ""
+        refund_id, refund_reference, reason = "", "", ""
         metadata = data.get("metadata") or {}
         event_type = payload["type"]
         if event_type in (
@@ -189,6 +190,7 @@ class StripeGateway(base.CardGateway):
             payment_id = data.get("payment_intent") or ""
             reference = metadata.get(METADATA_KEY, "")
             refund_id = data.get("id", "")
+            refund_reference = metadata.get(REFUND_METADATA_KEY, "")
             currency = (data.get("currency") or "").upper()
             amount = from_minor_units(data.get("amount") or 0, currency)
             status = data.get("status")
@@ -212,6 +214,7 @@ class StripeGateway(base.CardGateway):
             amount=amount,
             currency=currency,
             refund_id=refund_id,
+            refund_reference=refund_reference,
             reason=reason,
             occurred_at=occurred_at,
             payload=payload,
@@ -229,7 +232,7 @@ class StripeGateway(base.CardGateway):
                 {
                     "payment_intent": payment.gateway_payment_id,
                     "amount": to_minor_units(amount, payment.currency),
-                    "metadata": {METADATA_KEY: payment.reference, "o2c_refund": reference},
+                    "metadata": {METADATA_KEY: payment.reference, REFUND_METADATA_KEY: reference},
                 },
                 {"idempotency_key": f"refund-{reference}"},
             )
