@@ -48,6 +48,7 @@ from o2c.payments.models import (
 )
 from o2c.payments.services import (
     _create_items,
+    lock_customer,
     new_reference,
     plan_items,
     settle_payment,
@@ -332,28 +333,31 @@ def schedule_debit(
     collection_date: dt.date | None = None,
 ) -> Payment:
     """Schedule a direct debit of the chosen invoices under the customer's active mandate."""
-    existing = Payment.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
-    entity = customer.entity
-    mandate = mandate or active_mandates(customer).first()
-    if mandate is None or mandate.customer_id != customer.pk:
-        raise PaymentError(
-            "no_mandate", "Sign a SEPA direct debit mandate first to pay by direct debit."
-        )
-    if mandate.status != MandateStatus.ACTIVE:
-        raise PaymentError(
-            "mandate_inactive",
-            "Mandate {reference} is no longer active.",
-            reference=mandate.reference,
-        )
-    items = plan_items(customer, requested, on=entity.today())
-    if items[0].invoice.currency != "EUR":
-        raise PaymentError("not_euro", "A SEPA direct debit collects euro amounts only.")
-    earliest = earliest_collection_date(entity)
-    collection_date = max(collection_date or earliest, earliest)
-
     with transaction.atomic():
+        lock_customer(customer)
+        existing = Payment.objects.filter(
+            customer=customer, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return existing
+        entity = customer.entity
+        mandate = mandate or active_mandates(customer).first()
+        if mandate is None or mandate.customer_id != customer.pk:
+            raise PaymentError(
+                "no_mandate", "Sign a SEPA direct debit mandate first to pay by direct debit."
+            )
+        if mandate.status != MandateStatus.ACTIVE:
+            raise PaymentError(
+                "mandate_inactive",
+                "Mandate {reference} is no longer active.",
+                reference=mandate.reference,
+            )
+        items = plan_items(customer, requested, on=entity.today())
+        if items[0].invoice.currency != "EUR":
+            raise PaymentError("not_euro", "A SEPA direct debit collects euro amounts only.")
+        earliest = earliest_collection_date(entity)
+        collection_date = max(collection_date or earliest, earliest)
+
         payment = Payment.objects.create(
             entity=entity,
             customer=customer,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from o2c.core import dates, money
@@ -30,6 +31,7 @@ from o2c.ledger.services import (
     settlement_proposal,
     unallocate,
 )
+from o2c.parties.models import Customer
 from o2c.parties.services import record_event
 from o2c.payments import signals
 from o2c.payments.errors import PaymentError
@@ -65,6 +67,32 @@ def new_reference(prefix: str = "PAY") -> str:
 # Planning ------------------------------------------------------------------------------
 
 
+# Payments that may still take money and are not on the ledger yet: card checkouts that
+# have not failed, expired or been canceled, and direct debits scheduled or sent whose
+# collection is not booked yet. Their amounts are not offered for payment again.
+IN_FLIGHT_STATUSES = (
+    PaymentStatus.CREATED,
+    PaymentStatus.PENDING,
+    PaymentStatus.PROCESSING,
+    PaymentStatus.SCHEDULED,
+    PaymentStatus.SUBMITTED,
+)
+
+
+def pending_amounts(document_ids) -> dict[int, Decimal]:
+    """Return, per invoice id, what payments still in flight are about to pay on it."""
+    rows = (
+        PaymentItem.objects.filter(
+            invoice_id__in=list(document_ids),
+            payment__status__in=IN_FLIGHT_STATUSES,
+            payment__document__isnull=True,
+        )
+        .values("invoice_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {row["invoice_id"]: row["total"] for row in rows}
+
+
 @dataclass(frozen=True)
 class PlannedItem:
     invoice: Document
@@ -76,9 +104,12 @@ class PlannedItem:
 def plan_items(customer, requested, *, on: dt.date) -> list[PlannedItem]:
     """Check the invoices and amounts a customer chose to pay: [(document id, amount)].
 
-    Each amount must be positive and at most what is open on its invoice, and all the
-    invoices must share a currency. Paying exactly the discounted balance within the
-    early-payment window takes the discount.
+    Each amount must be positive and at most what is open on its invoice less what card
+    payments and direct debits in flight are about to pay on it, and all the invoices
+    must share a currency. Paying exactly the discounted balance within the
+    early-payment window takes the discount, when nothing else is in flight.
+    Start the payment in the same transaction, holding `lock_customer`, so that two
+    payments cannot both plan the same open amount.
     """
     requested = list(requested)
     if not requested:
@@ -110,6 +141,7 @@ def plan_items(customer, requested, *, on: dt.date) -> list[PlannedItem]:
         )
 
     entity = customer.entity
+    pending = pending_amounts(documents)
     planned = []
     for document_id, amount in requested:
         document = documents[int(document_id)]
@@ -117,15 +149,24 @@ def plan_items(customer, requested, *, on: dt.date) -> list[PlannedItem]:
             raise PaymentError(
                 "already_paid", "{number} has nothing left to pay.", number=document.number
             )
+        in_flight = pending.get(document.pk, ZERO)
+        payable = document.open_amount - in_flight
+        if payable <= ZERO:
+            raise PaymentError(
+                "payment_in_flight",
+                "{number} is already being paid by a card payment or direct debit that has "
+                "not completed yet; nothing is left to pay.",
+                number=document.number,
+            )
         amount = money.parse_amount(
             amount, document.currency, policy=entity.amount_policy, field=document.number
         )
-        if amount <= ZERO or amount > document.open_amount:
+        if amount <= ZERO or amount > payable:
             raise PaymentError(
                 "amount_out_of_range",
                 "{number}: pay an amount above zero and at most {open} {currency}, not {amount}.",
                 number=document.number,
-                open=shown(document.open_amount, document.currency),
+                open=shown(payable, document.currency),
                 currency=document.currency,
                 amount=amount,
             )
@@ -134,26 +175,34 @@ def plan_items(customer, requested, *, on: dt.date) -> list[PlannedItem]:
             entity.cash_rounding_increment if document.currency == entity.base_currency else None
         )
         to_pay, discount_offered = settlement_proposal(document, on, increment)
-        if discount_offered > ZERO and amount == to_pay:
+        if discount_offered > ZERO and amount == to_pay and in_flight == ZERO:
             discount = discount_offered
         planned.append(PlannedItem(document, amount, discount, document.open_amount))
     return planned
 
 
-def proposed_amount(document, on: dt.date, disputed: Decimal = ZERO) -> tuple[Decimal, Decimal]:
+def proposed_amount(
+    document, on: dt.date, disputed: Decimal = ZERO, pending: Decimal = ZERO
+) -> tuple[Decimal, Decimal]:
     """Return (amount to propose, discount it includes) for paying a document's balance.
 
-    The undisputed balance is proposed; within the early-payment window the discounted
-    amount is proposed instead, when nothing of the invoice is disputed.
+    The balance less what is disputed and what payments in flight are about to pay is
+    proposed. Within the early-payment window the discounted amount is proposed
+    instead, when nothing of the invoice is disputed or in flight.
     """
     entity = document.entity
     increment = (
         entity.cash_rounding_increment if document.currency == entity.base_currency else None
     )
     to_pay, discount = settlement_proposal(document, on, increment)
-    if disputed > ZERO:
-        return max(open_amount(document) - disputed, ZERO), ZERO
+    if disputed > ZERO or pending > ZERO:
+        return max(open_amount(document) - disputed - pending, ZERO), ZERO
     return to_pay, discount
+
+
+def lock_customer(customer) -> None:
+    """Lock the customer's row until the transaction ends, to start one payment at a time."""
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()
 
 
 # Starting ------------------------------------------------------------------------------
@@ -177,20 +226,22 @@ def start_card_payment(
     payer back. Submitting the same form twice (same idempotency key) returns the first
     payment instead of charging twice.
     """
-    existing = Payment.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
-    items = plan_items(customer, requested, on=customer.entity.today())
-    currency = items[0].invoice.currency
-    gateway = card_gateway_for(customer, currency)
-    if gateway is None:
-        raise PaymentError(
-            "no_card_gateway",
-            "Card payments are not available for {entity}; pay by bank transfer instead.",
-            entity=customer.entity.name,
-        )
-
     with transaction.atomic():
+        lock_customer(customer)
+        existing = Payment.objects.filter(
+            customer=customer, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return existing
+        items = plan_items(customer, requested, on=customer.entity.today())
+        currency = items[0].invoice.currency
+        gateway = card_gateway_for(customer, currency)
+        if gateway is None:
+            raise PaymentError(
+                "no_card_gateway",
+                "Card payments are not available for {entity}; pay by bank transfer instead.",
+                entity=customer.entity.name,
+            )
         payment = Payment.objects.create(
             entity=customer.entity,
             customer=customer,

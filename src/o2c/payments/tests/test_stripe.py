@@ -517,3 +517,32 @@ def test_mismatch_on_settled_payment_keeps_it(client, fake_stripe, buyer, bill):
         "already settled: amount mismatch ignored"
     )
     assert open_amount(invoice.document) == D("0")
+
+
+def test_open_checkout_holds_its_amount(client, fake_stripe, buyer, bill):
+    # given a card checkout for 120.00 that the customer has not paid yet
+    invoice = bill(buyer, "100.00")
+    first = start(buyer, [invoice], key="tab-1")
+
+    # when a second checkout for the same invoice starts
+    with pytest.raises(PaymentError) as raised:
+        start(buyer, [invoice], key="tab-2")
+
+    # then it is refused, and once the first expires the amount can be paid again
+    assert raised.value.code == "payment_in_flight"
+    fake_stripe.expire(first.gateway_session_id)
+    deliver(client, fake_stripe, "stripe")
+    second = start(buyer, [invoice], key="tab-3")
+    assert second.amount == D("120.00")
+
+
+def test_failed_checkout_holds_nothing(fake_stripe, buyer, bill, settings):
+    # given a checkout that the gateway refused
+    invoice = bill(buyer, "100.00")
+    settings.O2C_PAYMENT_GATEWAYS["stripe"]["secret_key"] = "sk_test_wrong"
+    with pytest.raises(GatewayError):
+        start(buyer, [invoice], key="tab-1")
+
+    # then the invoice can still be paid in full
+    settings.O2C_PAYMENT_GATEWAYS["stripe"]["secret_key"] = fake_stripe.secret_key
+    assert start(buyer, [invoice], key="tab-2").amount == D("120.00")
