@@ -3,9 +3,9 @@
 A customer signs a mandate online, in the portal. Debits are scheduled under it for
 chosen invoices, and the customer receives the amount and date beforehand. A collection
 file (pain.008.001.02, checked against the ISO 20022 schema before it is stored) sends
-the debits to the bank, and each debit's payment is posted to the ledger then. A return or
-rejection reported by the bank (pain.002 status report or camt.054 notification)
-reverses that payment, which reopens its invoices.
+the debits to the bank, and each debit's payment is posted to the ledger on its
+collection date. A return or rejection reported by the bank (pain.002 status report or
+camt.054 notification) reverses that payment, which reopens its invoices.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from stdnum import iban as stdnum_iban
 from stdnum.eu import at_02
 from stdnum.exceptions import ValidationError as StdnumError
 
-from o2c.core import money
+from o2c.core import dates, money
+from o2c.core.errors import O2CError
 from o2c.parties.services import record_event
 from o2c.payments import signals
 from o2c.payments.errors import PaymentError
@@ -415,11 +416,14 @@ def validate_pain008(content: bytes) -> None:
 
 
 def create_collection_file(entity, *, collection_date: dt.date, actor=None) -> CollectionFile:
-    """Put every scheduled debit due by `collection_date` in one pain.008 file.
+    """Put the scheduled debits due by `collection_date` in one pain.008 file.
 
-    Each debit is collected on the file's date, grouped by sequence type; its payment
-    is posted to the ledger as sent. A debit whose mandate lapsed or was revoked is
-    canceled instead. Raises when nothing is due or the date is too early for the bank.
+    Each debit is collected on the file's date, grouped by sequence type. Its payment
+    is marked as sent, and `book_collected_debits` posts it to the ledger on that date.
+    A debit whose mandate lapsed or was revoked is canceled instead. A mandate whose
+    first (or only) collection is in this file gets no second debit in it: the others
+    stay scheduled for the next file. Raises when nothing is due or the date is too
+    early for the bank.
     """
     settings_row = PaymentSettings.objects.filter(entity=entity).first()
     if settings_row is None or not settings_row.sepa_creditor_id:
@@ -443,8 +447,6 @@ def create_collection_file(entity, *, collection_date: dt.date, actor=None) -> C
             earliest=earliest,
             date=collection_date,
         )
-    today = entity.today()
-
     with transaction.atomic():
         debits = list(
             DirectDebit.objects.select_for_update(of=("self",))
@@ -457,6 +459,8 @@ def create_collection_file(entity, *, collection_date: dt.date, actor=None) -> C
             .order_by("collection_date", "id")
         )
         collectable = []
+        # Mandates already in this file, by the sequence type of their first debit here.
+        in_file: dict[int, str] = {}
         for debit in debits:
             mandate = debit.mandate
             if mandate.status != MandateStatus.ACTIVE:
@@ -465,48 +469,82 @@ def create_collection_file(entity, *, collection_date: dt.date, actor=None) -> C
                 mandate.status = MandateStatus.EXPIRED
                 mandate.save(update_fields=["status"])
                 _cancel_debit(debit, f"mandate {mandate.reference} unused for 36 months")
+            elif _must_wait(mandate, in_file.get(mandate.pk), collection_date):
+                # A FRST must be the first collection of its mandate, so a second debit
+                # cannot be FRST too. Nor can it be RCUR on or before the FRST's date:
+                # banks reject a RCUR whose FRST has not been collected yet. It waits for
+                # a file with a later date, where it goes as RCUR. After an OOFF or FNAL
+                # the mandate is used up, and the next file cancels the debit.
+                logger.info(
+                    "Direct debit %s: kept for a later file, after the first collection "
+                    "under mandate %s",
+                    debit.end_to_end_id,
+                    mandate.reference,
+                )
             else:
+                in_file.setdefault(mandate.pk, _sequence_type(mandate))
                 collectable.append(debit)
-        if not collectable:
-            raise PaymentError(
-                "nothing_to_collect",
-                "No direct debit of {entity} is scheduled by {date}.",
-                entity=entity.code,
-                date=collection_date,
-            )
-
-        message_id = f"{sepa_text(entity.code, 10)}-{timezone.now():%Y%m%d%H%M%S}-" + (
-            secrets.token_hex(3).upper()
+        if collectable:
+            collection_file = _write_file(entity, settings_row, collection_date, collectable, actor)
+    # Raised after the transaction, so that the debits canceled above stay canceled.
+    if not collectable:
+        raise PaymentError(
+            "nothing_to_collect",
+            "No direct debit of {entity} is scheduled by {date}.",
+            entity=entity.code,
+            date=collection_date,
         )
-        message_id = message_id.replace(" ", "")[:35]
-        sequences = {}
-        for debit in collectable:
-            debit.sequence_type = _sequence_type(debit.mandate)
-            debit.collection_date = collection_date
-            sequences.setdefault(debit.sequence_type, []).append(debit)
-        content = _pain008(entity, settings_row, message_id, collection_date, sequences)
-        validate_pain008(content)
-
-        total = sum((debit.payment.amount for debit in collectable), ZERO)
-        collection_file = CollectionFile.objects.create(
-            entity=entity,
-            message_id=message_id,
-            collection_date=collection_date,
-            transaction_count=len(collectable),
-            total_amount=total,
-            content=content,
-            sha256=hashlib.sha256(content).hexdigest(),
-            created_by=actor,
-        )
-        for debit in collectable:
-            _submit(debit, collection_file, today, actor)
     logger.info(
         "Collection file %s: %d debits, %s EUR on %s",
-        message_id,
+        collection_file.message_id,
         len(collectable),
-        total,
+        collection_file.total_amount,
         collection_date,
     )
+    return collection_file
+
+
+def _must_wait(mandate: Mandate, type_in_file: str | None, collection_date: dt.date) -> bool:
+    """Return whether another debit of the mandate must wait for a later file.
+
+    `type_in_file` is the sequence type of the mandate's first debit in this file, if any.
+    """
+    if type_in_file is not None and type_in_file != SequenceType.RECURRING:
+        return True
+    return mandate.debits.filter(
+        status=DirectDebitStatus.SUBMITTED,
+        sequence_type=SequenceType.FIRST,
+        collection_date__gte=collection_date,
+    ).exists()
+
+
+def _write_file(entity, settings_row, collection_date, collectable, actor) -> CollectionFile:
+    """Write, check and store the pain.008 file of the debits, and mark them sent."""
+    message_id = f"{sepa_text(entity.code, 10)}-{timezone.now():%Y%m%d%H%M%S}-" + (
+        secrets.token_hex(3).upper()
+    )
+    message_id = message_id.replace(" ", "")[:35]
+    sequences = {}
+    for debit in collectable:
+        debit.sequence_type = _sequence_type(debit.mandate)
+        debit.collection_date = collection_date
+        sequences.setdefault(debit.sequence_type, []).append(debit)
+    content = _pain008(entity, settings_row, message_id, collection_date, sequences)
+    validate_pain008(content)
+
+    total = sum((debit.payment.amount for debit in collectable), ZERO)
+    collection_file = CollectionFile.objects.create(
+        entity=entity,
+        message_id=message_id,
+        collection_date=collection_date,
+        transaction_count=len(collectable),
+        total_amount=total,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        created_by=actor,
+    )
+    for debit in collectable:
+        _submit(debit, collection_file, actor)
     return collection_file
 
 
@@ -518,7 +556,7 @@ def _sequence_type(mandate: Mandate) -> str:
     return mandate.next_sequence_type
 
 
-def _submit(debit: DirectDebit, collection_file: CollectionFile, today: dt.date, actor) -> None:
+def _submit(debit: DirectDebit, collection_file: CollectionFile, actor) -> None:
     debit.collection_file = collection_file
     debit.status = DirectDebitStatus.SUBMITTED
     debit.payment_information_id = _payment_information_id(
@@ -543,8 +581,68 @@ def _submit(debit: DirectDebit, collection_file: CollectionFile, today: dt.date,
     mandate.save(
         update_fields=["last_collected_on", "original_iban", "status", "next_sequence_type"]
     )
-    settle_payment(debit.payment, paid_on=today, actor=actor)
-    Payment.objects.filter(pk=debit.payment_id).update(status=PaymentStatus.SUBMITTED)
+    payment = debit.payment
+    Payment.objects.filter(pk=payment.pk).update(
+        status=PaymentStatus.SUBMITTED, updated_at=timezone.now()
+    )
+    record_event(
+        payment.customer,
+        "debit_submitted",
+        f"Direct debit {payment.reference} of {shown(payment.amount, 'EUR')} EUR sent to the "
+        f"bank for collection on {debit.collection_date} ({debit.sequence_type})",
+        actor=actor,
+    )
+
+
+def book_collected_debits(now: dt.datetime | None = None) -> int:
+    """Post the direct debits sent to the bank whose collection date has come.
+
+    Each payment is posted on its collection date, in its entity's calendar, which is
+    when the money reaches the creditor. Posting sends the customer's receipt, so no
+    receipt goes out before the money is collected. A debit rejected or returned before
+    then is not posted at all. Returns how many payments were posted.
+    """
+    now = now or timezone.now()
+    # No entity's calendar is more than a day ahead of UTC, so later dates need no look.
+    latest = now.astimezone(dt.UTC).date() + dt.timedelta(days=1)
+    due = (
+        DirectDebit.objects.filter(
+            status=DirectDebitStatus.SUBMITTED,
+            payment__status=PaymentStatus.SUBMITTED,
+            payment__document__isnull=True,
+            collection_date__lte=latest,
+        )
+        .select_related("payment__entity")
+        .order_by("collection_date", "id")
+    )
+    booked = 0
+    for debit in due:
+        entity = debit.payment.entity
+        if debit.collection_date > dates.local_date(entity.time_zone, now):
+            continue
+        try:
+            with transaction.atomic():
+                locked = (
+                    DirectDebit.objects.select_for_update(of=("self",))
+                    .select_related("payment")
+                    .get(pk=debit.pk)
+                )
+                if locked.status != DirectDebitStatus.SUBMITTED:
+                    continue
+                settle_payment(locked.payment, paid_on=locked.collection_date)
+        except O2CError as error:
+            # The next run tries again; the other debits are posted meanwhile.
+            logger.error(
+                "Direct debit %s: not posted on %s: %s",
+                debit.end_to_end_id,
+                debit.collection_date,
+                error.message,
+            )
+            continue
+        booked += 1
+    if booked:
+        logger.info("Direct debits: %d collected payments posted", booked)
+    return booked
 
 
 def _payment_information_id(message_id: str, sequence_type: str) -> str:

@@ -141,7 +141,10 @@ def test_collection_file_page_and_command(client, buyer, bill, people, tmp_path)
     assert output.read_bytes() == bytes(collection_file.content)
     sepa.validate_pain008(output.read_bytes())
     assert download.content == output.read_bytes()
-    assert Payment.objects.get().paid_on == dt.date(2025, 3, 10)
+    assert Payment.objects.get().paid_on is None
+    with time_machine.travel("2025-03-12 09:00:00+01:00", tick=False):
+        call_command("payments", "book")
+    assert Payment.objects.get().paid_on == dt.date(2025, 3, 12)
 
 
 @pytest.mark.parametrize("value", ["abc", "", "²", "99999999999999999999999"])
