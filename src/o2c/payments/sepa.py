@@ -142,10 +142,111 @@ def creditor_id(entity) -> str:
     return settings_row.sepa_creditor_id if settings_row else ""
 
 
+# Letters that Unicode does not decompose into a Latin letter and accents, with a common
+# Latin spelling of each, in lower case; capitals take the capitalized spelling. The
+# spellings are for reading names, and cannot be converted back.
+_LATIN_OF = {
+    "ß": "ss",
+    "æ": "ae",
+    "œ": "oe",
+    "ø": "o",
+    "ł": "l",
+    "đ": "d",
+    "ð": "d",
+    "þ": "th",
+    "ħ": "h",
+    "ı": "i",
+    "ŀ": "l",
+    "ŋ": "n",
+    "ŧ": "t",
+    "ĸ": "k",
+    # Greek
+    "α": "a",
+    "β": "v",
+    "γ": "g",
+    "δ": "d",
+    "ε": "e",
+    "ζ": "z",
+    "η": "i",
+    "θ": "th",
+    "ι": "i",
+    "κ": "k",
+    "λ": "l",
+    "μ": "m",
+    "ν": "n",
+    "ξ": "x",
+    "ο": "o",
+    "π": "p",
+    "ρ": "r",
+    "σ": "s",
+    "ς": "s",
+    "τ": "t",
+    "υ": "y",
+    "φ": "f",
+    "χ": "ch",
+    "ψ": "ps",
+    "ω": "o",
+    # Cyrillic
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "ґ": "g",
+    "д": "d",
+    "ђ": "dj",
+    "е": "e",
+    "є": "ie",
+    "ж": "zh",
+    "з": "z",
+    "ѕ": "dz",
+    "и": "i",
+    "і": "i",
+    "ј": "j",
+    "к": "k",
+    "л": "l",
+    "љ": "lj",
+    "м": "m",
+    "н": "n",
+    "њ": "nj",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "ћ": "c",
+    "у": "u",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "џ": "dz",
+    "ш": "sh",
+    "щ": "shch",
+    "ъ": "ie",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "iu",
+    "я": "ia",
+}
+
+
+def _latin(char: str) -> str:
+    spelled = _LATIN_OF.get(char.lower())
+    if spelled is None:
+        return char
+    return spelled.capitalize() if char.isupper() else spelled
+
+
 def sepa_text(text: str, length: int) -> str:
-    """Return text in the SEPA character set: accents dropped, other signs as spaces."""
+    """Return text in the SEPA character set, at most `length` characters long.
+
+    Accents are dropped, letters of other alphabets are written in Latin letters, and
+    any other sign becomes a space.
+    """
     plain = unicodedata.normalize("NFKD", text)
-    plain = "".join(char for char in plain if not unicodedata.combining(char))
+    plain = "".join(_latin(char) for char in plain if not unicodedata.combining(char))
+    plain = unicodedata.normalize("NFKD", plain)
     return " ".join(_SEPA_TEXT.sub(" ", plain).split())[:length]
 
 
@@ -257,8 +358,13 @@ def sign_mandate(
         raise PaymentError("debtor_name", "Enter the name of the account holder.")
 
     # The reference (UMR) must be unique for the creditor; a clash takes a random suffix.
+    # It names the entity once: customer numbers such as DE01-C00001 already carry it.
+    # Mandates signed before keep their reference, as the debtor's bank knows it.
     count = Mandate.objects.filter(entity=entity, customer=customer).count()
-    stem = sepa_text(f"{entity.code}-{customer.number}", 28).replace(" ", "")
+    if _starts_with_code(customer.number, entity.code):
+        stem = sepa_text(customer.number, 28).replace(" ", "")
+    else:
+        stem = sepa_text(f"{entity.code}-{customer.number}", 28).replace(" ", "")
     reference = f"{stem}-{count + 1:03d}"
     while Mandate.objects.filter(entity=entity, reference=reference).exists():
         reference = f"{stem}-{secrets.token_hex(3).upper()}"
@@ -283,6 +389,12 @@ def sign_mandate(
         + (" (recurrent)" if is_recurrent else " (one-off)"),
     )
     return mandate
+
+
+def _starts_with_code(number: str, code: str) -> bool:
+    """Return whether a customer number begins with the entity code, as in DE01-C00001."""
+    rest = number[len(code) :]
+    return number.upper().startswith(code.upper()) and (not rest or not rest[0].isalnum())
 
 
 @transaction.atomic

@@ -522,3 +522,51 @@ def test_one_off_mandate_collects_once(buyer, bill):
     assert raised.value.code == "nothing_to_collect"
     second.refresh_from_db()
     assert second.status == PaymentStatus.CANCELED
+
+
+# Mandate references and names -----------------------------------------------------------
+
+
+def test_reference_names_the_entity_once(seller, make_customer):
+    # given a customer whose number already starts with the entity code
+    customer = make_customer(seller, number="FR1-C00001", name="Maple Retail")
+
+    # when two mandates are signed
+    first = sepa.sign_mandate(customer, debtor_name="Maple", iban="DE89370400440532013000")
+    second = sepa.sign_mandate(customer, debtor_name="Maple", iban="DE89370400440532013000")
+
+    # then the code appears once, and the sequence tells them apart
+    assert first.reference == "FR1-C00001-001"
+    assert second.reference == "FR1-C00001-002"
+
+
+def test_reference_keeps_code_when_number_lacks_it(seller, make_customer):
+    # a number that merely starts with the same letters does not carry the code
+    customer = make_customer(seller, number="FR10042", name="Other")
+
+    mandate = sepa.sign_mandate(customer, debtor_name="Other", iban="DE89370400440532013000")
+
+    assert mandate.reference == "FR1-FR10042-001"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Müller & <Söhne> Ωmega Łódź", "Muller Sohne Omega Lodz"),
+        ("Straße Øresund Æbeltoft", "Strasse Oresund Aebeltoft"),
+        ("Αθήνα ΑΕ", "Athina AE"),
+        ("ООО Щука", "OOO Shchuka"),
+        ("Ｆｕｌｌｗｉｄｔｈ ﬁne", "Fullwidth fine"),
+    ],
+)
+def test_names_are_transliterated_not_dropped(name, expected):
+    assert sepa.sepa_text(name, 70) == expected
+
+
+def test_debtor_name_in_the_file_is_transliterated(buyer, bill):
+    sepa.sign_mandate(buyer, debtor_name="Łukasz Øster", iban="DE89370400440532013000")
+    schedule(buyer, [bill(buyer, "10.00")], "a")
+
+    document = parse(collect(buyer.entity))
+
+    assert document.findtext(".//p:Dbtr/p:Nm", namespaces=NS) == "Lukasz Oster"
