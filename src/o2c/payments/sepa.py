@@ -143,7 +143,7 @@ def creditor_id(entity) -> str:
 
 
 # Letters that Unicode does not decompose into a Latin letter and accents, with a common
-# Latin spelling of each, in lower case; capitals take the capitalized spelling. The
+# Latin spelling of each in lower case. Capitals take the capitalized spelling. The
 # spellings are for reading names, and cannot be converted back.
 _LATIN_OF = {
     "ß": "ss",
@@ -359,7 +359,7 @@ def sign_mandate(
 
     # The reference (UMR) must be unique for the creditor; a clash takes a random suffix.
     # It names the entity once: customer numbers such as DE01-C00001 already carry it.
-    # Mandates signed before keep their reference, as the debtor's bank knows it.
+    # Mandates signed before keep their reference, because the debtor's bank stores it.
     count = Mandate.objects.filter(entity=entity, customer=customer).count()
     if _starts_with_code(customer.number, entity.code):
         stem = sepa_text(customer.number, 28).replace(" ", "")

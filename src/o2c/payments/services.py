@@ -323,7 +323,7 @@ def receive_webhook(gateway_name: str, body: bytes, headers) -> list[str]:
     """Verify a gateway's webhook and act on each of its events once.
 
     Raises InvalidWebhook (InvalidSignature when the signature does not verify) for an
-    event that is rejected; nothing is recorded then.
+    event that is rejected, and records nothing then.
     Returns one outcome per event, "duplicate" for an event already processed.
     """
     gateway = card_gateway(gateway_name)
@@ -447,7 +447,7 @@ def _apply_notification(payment: Payment, notification) -> str:
 
 
 def _find_refund(payment: Payment, notification) -> Refund | None:
-    """Return and lock the refund an event reports, if o2c knows it.
+    """Return and lock the refund an event reports, if o2c has a record of it.
 
     The gateway's refund id is stored only once the refund call returns, and the
     gateway may send its event before that. So a refund o2c asked for is also found by

@@ -91,7 +91,7 @@ class AdyenGateway(base.CardGateway):
             )
         except (Adyen.AdyenError, OSError) as error:
             # The SDK sends through requests (whose errors are OSErrors) or urllib, and
-            # raises AdyenError only for answers it received.
+            # raises AdyenError only for responses it received.
             logger.warning(
                 "Payment %s of customer %s: Adyen session failed (%s): %s",
                 payment.reference,

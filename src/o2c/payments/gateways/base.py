@@ -22,7 +22,7 @@ class GatewayError(O2CError):
 
 
 class InvalidWebhook(O2CError):
-    """A webhook that is malformed or fails verification; it is rejected unread."""
+    """A webhook that is malformed or fails verification, rejected unread."""
 
     def __init__(self, gateway: str, detail: str, code: str = "malformed_webhook"):
         super().__init__(
@@ -40,7 +40,7 @@ class InvalidSignature(InvalidWebhook):
         super().__init__(gateway, detail, code="invalid_signature")
 
 
-# What a customer is told when a gateway fails. The gateway's own error text names
+# What a customer reads when a gateway fails. The gateway's own error text names
 # hosts, ports and support addresses, so it goes to the log only.
 GATEWAY_UNREACHABLE = (
     "The card service could not be reached; no money was taken. Try again in a few minutes."
@@ -75,8 +75,8 @@ class Notification:
     amount: Decimal | None = None
     currency: str = ""
     refund_id: str = ""
-    # The reference o2c gave the refund when it asked for it; empty for refunds made
-    # elsewhere, such as the gateway's dashboard.
+    # The reference o2c sent with its refund request. It is empty for refunds made
+    # elsewhere, such as in the gateway's dashboard.
     refund_reference: str = ""
     reason: str = ""
     payload: dict = field(default_factory=dict)

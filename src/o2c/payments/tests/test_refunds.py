@@ -247,8 +247,8 @@ def test_too_many_decimals_refused_under_reject_policy(fake_stripe, buyer, bill)
 def test_refund_webhook_during_the_call_is_matched(
     live_server, client, fake_stripe, buyer, bill, make_user
 ):
-    # given a paid invoice, and Stripe posting its webhooks to a running o2c, which it
-    # does for a refund before it answers the refund call
+    # given a paid invoice, and Stripe posting its webhooks to a running o2c, which for a
+    # refund happens before the refund call returns
     invoice = bill(buyer, "100.00")
     payment = paid(client, fake_stripe, buyer, [invoice])
     fake_stripe.webhook_url = f"{live_server.url}/payments/webhooks/stripe/"
@@ -282,7 +282,7 @@ def test_refund_webhook_during_the_call_is_matched(
 
 @pytest.mark.django_db(transaction=True)
 def test_adyen_refund_notification_during_the_call(live_server, client, fake_adyen, buyer, bill):
-    # given an Adyen payment, and Adyen notifying a running o2c before it answers
+    # given an Adyen payment, and Adyen notifying a running o2c before the call returns
     PaymentSettings.objects.filter(entity=buyer.entity).update(card_gateway="adyen")
     invoice = bill(buyer, "100.00")
     payment = services.start_card_payment(

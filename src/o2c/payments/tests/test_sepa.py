@@ -535,7 +535,7 @@ def test_reference_names_the_entity_once(seller, make_customer):
     first = sepa.sign_mandate(customer, debtor_name="Maple", iban="DE89370400440532013000")
     second = sepa.sign_mandate(customer, debtor_name="Maple", iban="DE89370400440532013000")
 
-    # then the code appears once, and the sequence tells them apart
+    # then the code appears once, and the sequence number differs
     assert first.reference == "FR1-C00001-001"
     assert second.reference == "FR1-C00001-002"
 

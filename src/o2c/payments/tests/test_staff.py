@@ -190,7 +190,7 @@ def test_cash_member_without_portfolio_sees_and_refunds(client, paid, make_user,
     client.force_login(foreign)
     foreign_page = client.get(reverse("payments:payment_detail", args=[paid.pk]))
 
-    # then the seller's member sees and refunds the payment, the other entity's sees nothing
+    # then the seller's member lists and refunds the payment, the other entity's gets nothing
     assert [item["reference"] for item in listed.json()["items"]] == [paid.reference]
     assert refunded.status_code == 200
     assert refunded.json()["status"] == "succeeded"
@@ -251,7 +251,7 @@ def test_returns_of_another_entity_are_refused(client, collected, make_user, els
     client.force_login(foreign)
     response = upload(client, content)
 
-    # then the file is rejected and the payment stays paid
+    # then the file is rejected and the payment stays submitted
     assert response.status_code == 302
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.SUBMITTED
