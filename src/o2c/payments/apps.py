@@ -14,6 +14,11 @@ class PaymentsConfig(AppConfig):
             "task": "o2c.payments.tasks.expire_abandoned_payments_task",
             "schedule": crontab(minute="*/15"),
         },
+        # Hourly, so each entity's collection date is booked soon after its midnight.
+        "payments-book-collected-debits": {
+            "task": "o2c.payments.tasks.book_collected_debits_task",
+            "schedule": crontab(minute=10),
+        },
     }
 
     def ready(self):

@@ -44,11 +44,11 @@ class PaymentStatus(models.TextChoices):
     RETURNED = "returned", "Returned by the bank"
 
 
-# Statuses in which the payment is on the ledger.
+# Statuses in which the payment is on the ledger. A submitted direct debit is posted on
+# its collection date, and its payment is "succeeded" from then on.
 POSTED_STATUSES = frozenset(
     {
         PaymentStatus.SUCCEEDED,
-        PaymentStatus.SUBMITTED,
         PaymentStatus.REFUNDED,
         PaymentStatus.PARTIALLY_REFUNDED,
     }

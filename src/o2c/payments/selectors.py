@@ -12,9 +12,14 @@ MANAGING_FUNCTIONS = [TeamFunction.CASH_APPLICATION, TeamFunction.BILLING]
 
 
 def payments_for(user, *, status: str = "", search: str = "") -> QuerySet:
-    payments = Payment.objects.filter(customer__in=visible_customers(user)).select_related(
-        "customer", "entity"
-    )
+    """Return the payments a person may see.
+
+    These are the payments of the customers they see, and every payment of the entities
+    whose payments they manage (see `can_manage_payments`), since refunding and
+    collecting need them whether or not the person has a portfolio.
+    """
+    scope = Q(customer__in=visible_customers(user)) | Q(entity__in=managed_entities(user))
+    payments = Payment.objects.filter(scope).select_related("customer", "entity")
     if status:
         payments = payments.filter(status=status)
     if search:
@@ -58,7 +63,7 @@ def managed_entities(user) -> QuerySet:
     """Return the entities for which the person may refund and collect."""
     if is_admin(user):
         return LegalEntity.objects.all()
-    if not user.is_authenticated:
+    if not user.is_authenticated or not user.is_active:
         return LegalEntity.objects.none()
     return LegalEntity.objects.filter(
         Q(teams__function__in=MANAGING_FUNCTIONS) | Q(teams__memberships__role=Role.LEADER),

@@ -3,9 +3,9 @@
 A customer signs a mandate online, in the portal. Debits are scheduled under it for
 chosen invoices, and the customer receives the amount and date beforehand. A collection
 file (pain.008.001.02, checked against the ISO 20022 schema before it is stored) sends
-the debits to the bank, and each debit's payment is posted to the ledger then. A return or
-rejection reported by the bank (pain.002 status report or camt.054 notification)
-reverses that payment, which reopens its invoices.
+the debits to the bank, and each debit's payment is posted to the ledger on its
+collection date. A return or rejection reported by the bank (pain.002 status report or
+camt.054 notification) reverses that payment, which reopens its invoices.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from stdnum import iban as stdnum_iban
 from stdnum.eu import at_02
 from stdnum.exceptions import ValidationError as StdnumError
 
-from o2c.core import money
+from o2c.core import dates, money
+from o2c.core.errors import O2CError
 from o2c.parties.services import record_event
 from o2c.payments import signals
 from o2c.payments.errors import PaymentError
@@ -48,6 +49,7 @@ from o2c.payments.models import (
 )
 from o2c.payments.services import (
     _create_items,
+    lock_customer,
     new_reference,
     plan_items,
     settle_payment,
@@ -140,10 +142,111 @@ def creditor_id(entity) -> str:
     return settings_row.sepa_creditor_id if settings_row else ""
 
 
+# Letters that Unicode does not decompose into a Latin letter and accents, with a common
+# Latin spelling of each in lower case. Capitals take the capitalized spelling. The
+# spellings are for reading names, and cannot be converted back.
+_LATIN_OF = {
+    "ß": "ss",
+    "æ": "ae",
+    "œ": "oe",
+    "ø": "o",
+    "ł": "l",
+    "đ": "d",
+    "ð": "d",
+    "þ": "th",
+    "ħ": "h",
+    "ı": "i",
+    "ŀ": "l",
+    "ŋ": "n",
+    "ŧ": "t",
+    "ĸ": "k",
+    # Greek
+    "α": "a",
+    "β": "v",
+    "γ": "g",
+    "δ": "d",
+    "ε": "e",
+    "ζ": "z",
+    "η": "i",
+    "θ": "th",
+    "ι": "i",
+    "κ": "k",
+    "λ": "l",
+    "μ": "m",
+    "ν": "n",
+    "ξ": "x",
+    "ο": "o",
+    "π": "p",
+    "ρ": "r",
+    "σ": "s",
+    "ς": "s",
+    "τ": "t",
+    "υ": "y",
+    "φ": "f",
+    "χ": "ch",
+    "ψ": "ps",
+    "ω": "o",
+    # Cyrillic
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "ґ": "g",
+    "д": "d",
+    "ђ": "dj",
+    "е": "e",
+    "є": "ie",
+    "ж": "zh",
+    "з": "z",
+    "ѕ": "dz",
+    "и": "i",
+    "і": "i",
+    "ј": "j",
+    "к": "k",
+    "л": "l",
+    "љ": "lj",
+    "м": "m",
+    "н": "n",
+    "њ": "nj",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "ћ": "c",
+    "у": "u",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "џ": "dz",
+    "ш": "sh",
+    "щ": "shch",
+    "ъ": "ie",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "iu",
+    "я": "ia",
+}
+
+
+def _latin(char: str) -> str:
+    spelled = _LATIN_OF.get(char.lower())
+    if spelled is None:
+        return char
+    return spelled.capitalize() if char.isupper() else spelled
+
+
 def sepa_text(text: str, length: int) -> str:
-    """Return text in the SEPA character set: accents dropped, other signs as spaces."""
+    """Return text in the SEPA character set, at most `length` characters long.
+
+    Accents are dropped, letters of other alphabets are written in Latin letters, and
+    any other sign becomes a space.
+    """
     plain = unicodedata.normalize("NFKD", text)
-    plain = "".join(char for char in plain if not unicodedata.combining(char))
+    plain = "".join(_latin(char) for char in plain if not unicodedata.combining(char))
+    plain = unicodedata.normalize("NFKD", plain)
     return " ".join(_SEPA_TEXT.sub(" ", plain).split())[:length]
 
 
@@ -255,8 +358,13 @@ def sign_mandate(
         raise PaymentError("debtor_name", "Enter the name of the account holder.")
 
     # The reference (UMR) must be unique for the creditor; a clash takes a random suffix.
+    # It names the entity once: customer numbers such as DE01-C00001 already carry it.
+    # Mandates signed before keep their reference, because the debtor's bank stores it.
     count = Mandate.objects.filter(entity=entity, customer=customer).count()
-    stem = sepa_text(f"{entity.code}-{customer.number}", 28).replace(" ", "")
+    if _starts_with_code(customer.number, entity.code):
+        stem = sepa_text(customer.number, 28).replace(" ", "")
+    else:
+        stem = sepa_text(f"{entity.code}-{customer.number}", 28).replace(" ", "")
     reference = f"{stem}-{count + 1:03d}"
     while Mandate.objects.filter(entity=entity, reference=reference).exists():
         reference = f"{stem}-{secrets.token_hex(3).upper()}"
@@ -281,6 +389,12 @@ def sign_mandate(
         + (" (recurrent)" if is_recurrent else " (one-off)"),
     )
     return mandate
+
+
+def _starts_with_code(number: str, code: str) -> bool:
+    """Return whether a customer number begins with the entity code, as in DE01-C00001."""
+    rest = number[len(code) :]
+    return number.upper().startswith(code.upper()) and (not rest or not rest[0].isalnum())
 
 
 @transaction.atomic
@@ -332,28 +446,31 @@ def schedule_debit(
     collection_date: dt.date | None = None,
 ) -> Payment:
     """Schedule a direct debit of the chosen invoices under the customer's active mandate."""
-    existing = Payment.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
-    entity = customer.entity
-    mandate = mandate or active_mandates(customer).first()
-    if mandate is None or mandate.customer_id != customer.pk:
-        raise PaymentError(
-            "no_mandate", "Sign a SEPA direct debit mandate first to pay by direct debit."
-        )
-    if mandate.status != MandateStatus.ACTIVE:
-        raise PaymentError(
-            "mandate_inactive",
-            "Mandate {reference} is no longer active.",
-            reference=mandate.reference,
-        )
-    items = plan_items(customer, requested, on=entity.today())
-    if items[0].invoice.currency != "EUR":
-        raise PaymentError("not_euro", "A SEPA direct debit collects euro amounts only.")
-    earliest = earliest_collection_date(entity)
-    collection_date = max(collection_date or earliest, earliest)
-
     with transaction.atomic():
+        lock_customer(customer)
+        existing = Payment.objects.filter(
+            customer=customer, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return existing
+        entity = customer.entity
+        mandate = mandate or active_mandates(customer).first()
+        if mandate is None or mandate.customer_id != customer.pk:
+            raise PaymentError(
+                "no_mandate", "Sign a SEPA direct debit mandate first to pay by direct debit."
+            )
+        if mandate.status != MandateStatus.ACTIVE:
+            raise PaymentError(
+                "mandate_inactive",
+                "Mandate {reference} is no longer active.",
+                reference=mandate.reference,
+            )
+        items = plan_items(customer, requested, on=entity.today())
+        if items[0].invoice.currency != "EUR":
+            raise PaymentError("not_euro", "A SEPA direct debit collects euro amounts only.")
+        earliest = earliest_collection_date(entity)
+        collection_date = max(collection_date or earliest, earliest)
+
         payment = Payment.objects.create(
             entity=entity,
             customer=customer,
@@ -411,11 +528,14 @@ def validate_pain008(content: bytes) -> None:
 
 
 def create_collection_file(entity, *, collection_date: dt.date, actor=None) -> CollectionFile:
-    """Put every scheduled debit due by `collection_date` in one pain.008 file.
+    """Put the scheduled debits due by `collection_date` in one pain.008 file.
 
-    Each debit is collected on the file's date, grouped by sequence type; its payment
-    is posted to the ledger as sent. A debit whose mandate lapsed or was revoked is
-    canceled instead. Raises when nothing is due or the date is too early for the bank.
+    Each debit is collected on the file's date, grouped by sequence type. Its payment
+    is marked as sent, and `book_collected_debits` posts it to the ledger on that date.
+    A debit whose mandate lapsed or was revoked is canceled instead. A mandate whose
+    first (or only) collection is in this file gets no second debit in it: the others
+    stay scheduled for the next file. Raises when nothing is due or the date is too
+    early for the bank.
     """
     settings_row = PaymentSettings.objects.filter(entity=entity).first()
     if settings_row is None or not settings_row.sepa_creditor_id:
@@ -439,8 +559,6 @@ def create_collection_file(entity, *, collection_date: dt.date, actor=None) -> C
             earliest=earliest,
             date=collection_date,
         )
-    today = entity.today()
-
     with transaction.atomic():
         debits = list(
             DirectDebit.objects.select_for_update(of=("self",))
@@ -453,6 +571,8 @@ def create_collection_file(entity, *, collection_date: dt.date, actor=None) -> C
             .order_by("collection_date", "id")
         )
         collectable = []
+        # Mandates already in this file, by the sequence type of their first debit here.
+        in_file: dict[int, str] = {}
         for debit in debits:
             mandate = debit.mandate
             if mandate.status != MandateStatus.ACTIVE:
@@ -461,48 +581,82 @@ def create_collection_file(entity, *, collection_date: dt.date, actor=None) -> C
                 mandate.status = MandateStatus.EXPIRED
                 mandate.save(update_fields=["status"])
                 _cancel_debit(debit, f"mandate {mandate.reference} unused for 36 months")
+            elif _must_wait(mandate, in_file.get(mandate.pk), collection_date):
+                # A FRST must be the first collection of its mandate, so a second debit
+                # cannot be FRST too. Nor can it be RCUR on or before the FRST's date:
+                # banks reject a RCUR whose FRST has not been collected yet. It waits for
+                # a file with a later date, where it goes as RCUR. After an OOFF or FNAL
+                # the mandate is used up, and the next file cancels the debit.
+                logger.info(
+                    "Direct debit %s: kept for a later file, after the first collection "
+                    "under mandate %s",
+                    debit.end_to_end_id,
+                    mandate.reference,
+                )
             else:
+                in_file.setdefault(mandate.pk, _sequence_type(mandate))
                 collectable.append(debit)
-        if not collectable:
-            raise PaymentError(
-                "nothing_to_collect",
-                "No direct debit of {entity} is scheduled by {date}.",
-                entity=entity.code,
-                date=collection_date,
-            )
-
-        message_id = f"{sepa_text(entity.code, 10)}-{timezone.now():%Y%m%d%H%M%S}-" + (
-            secrets.token_hex(3).upper()
+        if collectable:
+            collection_file = _write_file(entity, settings_row, collection_date, collectable, actor)
+    # Raised after the transaction, so that the debits canceled above stay canceled.
+    if not collectable:
+        raise PaymentError(
+            "nothing_to_collect",
+            "No direct debit of {entity} is scheduled by {date}.",
+            entity=entity.code,
+            date=collection_date,
         )
-        message_id = message_id.replace(" ", "")[:35]
-        sequences = {}
-        for debit in collectable:
-            debit.sequence_type = _sequence_type(debit.mandate)
-            debit.collection_date = collection_date
-            sequences.setdefault(debit.sequence_type, []).append(debit)
-        content = _pain008(entity, settings_row, message_id, collection_date, sequences)
-        validate_pain008(content)
-
-        total = sum((debit.payment.amount for debit in collectable), ZERO)
-        collection_file = CollectionFile.objects.create(
-            entity=entity,
-            message_id=message_id,
-            collection_date=collection_date,
-            transaction_count=len(collectable),
-            total_amount=total,
-            content=content,
-            sha256=hashlib.sha256(content).hexdigest(),
-            created_by=actor,
-        )
-        for debit in collectable:
-            _submit(debit, collection_file, today, actor)
     logger.info(
         "Collection file %s: %d debits, %s EUR on %s",
-        message_id,
+        collection_file.message_id,
         len(collectable),
-        total,
+        collection_file.total_amount,
         collection_date,
     )
+    return collection_file
+
+
+def _must_wait(mandate: Mandate, type_in_file: str | None, collection_date: dt.date) -> bool:
+    """Return whether another debit of the mandate must wait for a later file.
+
+    `type_in_file` is the sequence type of the mandate's first debit in this file, if any.
+    """
+    if type_in_file is not None and type_in_file != SequenceType.RECURRING:
+        return True
+    return mandate.debits.filter(
+        status=DirectDebitStatus.SUBMITTED,
+        sequence_type=SequenceType.FIRST,
+        collection_date__gte=collection_date,
+    ).exists()
+
+
+def _write_file(entity, settings_row, collection_date, collectable, actor) -> CollectionFile:
+    """Write, check and store the pain.008 file of the debits, and mark them sent."""
+    message_id = f"{sepa_text(entity.code, 10)}-{timezone.now():%Y%m%d%H%M%S}-" + (
+        secrets.token_hex(3).upper()
+    )
+    message_id = message_id.replace(" ", "")[:35]
+    sequences = {}
+    for debit in collectable:
+        debit.sequence_type = _sequence_type(debit.mandate)
+        debit.collection_date = collection_date
+        sequences.setdefault(debit.sequence_type, []).append(debit)
+    content = _pain008(entity, settings_row, message_id, collection_date, sequences)
+    validate_pain008(content)
+
+    total = sum((debit.payment.amount for debit in collectable), ZERO)
+    collection_file = CollectionFile.objects.create(
+        entity=entity,
+        message_id=message_id,
+        collection_date=collection_date,
+        transaction_count=len(collectable),
+        total_amount=total,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        created_by=actor,
+    )
+    for debit in collectable:
+        _submit(debit, collection_file, actor)
     return collection_file
 
 
@@ -514,7 +668,7 @@ def _sequence_type(mandate: Mandate) -> str:
     return mandate.next_sequence_type
 
 
-def _submit(debit: DirectDebit, collection_file: CollectionFile, today: dt.date, actor) -> None:
+def _submit(debit: DirectDebit, collection_file: CollectionFile, actor) -> None:
     debit.collection_file = collection_file
     debit.status = DirectDebitStatus.SUBMITTED
     debit.payment_information_id = _payment_information_id(
@@ -539,8 +693,68 @@ def _submit(debit: DirectDebit, collection_file: CollectionFile, today: dt.date,
     mandate.save(
         update_fields=["last_collected_on", "original_iban", "status", "next_sequence_type"]
     )
-    settle_payment(debit.payment, paid_on=today, actor=actor)
-    Payment.objects.filter(pk=debit.payment_id).update(status=PaymentStatus.SUBMITTED)
+    payment = debit.payment
+    Payment.objects.filter(pk=payment.pk).update(
+        status=PaymentStatus.SUBMITTED, updated_at=timezone.now()
+    )
+    record_event(
+        payment.customer,
+        "debit_submitted",
+        f"Direct debit {payment.reference} of {shown(payment.amount, 'EUR')} EUR sent to the "
+        f"bank for collection on {debit.collection_date} ({debit.sequence_type})",
+        actor=actor,
+    )
+
+
+def book_collected_debits(now: dt.datetime | None = None) -> int:
+    """Post the direct debits sent to the bank whose collection date has come.
+
+    Each payment is posted on its collection date, in its entity's calendar, which is
+    when the money reaches the creditor. Posting sends the customer's receipt, so no
+    receipt goes out before the money is collected. A debit rejected or returned before
+    then is not posted at all. Returns how many payments were posted.
+    """
+    now = now or timezone.now()
+    # No entity's calendar is more than a day ahead of UTC, so later dates need no look.
+    latest = now.astimezone(dt.UTC).date() + dt.timedelta(days=1)
+    due = (
+        DirectDebit.objects.filter(
+            status=DirectDebitStatus.SUBMITTED,
+            payment__status=PaymentStatus.SUBMITTED,
+            payment__document__isnull=True,
+            collection_date__lte=latest,
+        )
+        .select_related("payment__entity")
+        .order_by("collection_date", "id")
+    )
+    booked = 0
+    for debit in due:
+        entity = debit.payment.entity
+        if debit.collection_date > dates.local_date(entity.time_zone, now):
+            continue
+        try:
+            with transaction.atomic():
+                locked = (
+                    DirectDebit.objects.select_for_update(of=("self",))
+                    .select_related("payment")
+                    .get(pk=debit.pk)
+                )
+                if locked.status != DirectDebitStatus.SUBMITTED:
+                    continue
+                settle_payment(locked.payment, paid_on=locked.collection_date)
+        except O2CError as error:
+            # The next run tries again; the other debits are posted meanwhile.
+            logger.error(
+                "Direct debit %s: not posted on %s: %s",
+                debit.end_to_end_id,
+                debit.collection_date,
+                error.message,
+            )
+            continue
+        booked += 1
+    if booked:
+        logger.info("Direct debits: %d collected payments posted", booked)
+    return booked
 
 
 def _payment_information_id(message_id: str, sequence_type: str) -> str:

@@ -79,14 +79,23 @@ class ReturnsResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def import_returns(content: bytes, file_name: str, *, actor=None) -> ReturnsResult:
-    """Apply a pain.002 or camt.054 file of returned direct debits, all or nothing."""
+def import_returns(content: bytes, file_name: str, *, actor=None, entities=None) -> ReturnsResult:
+    """Apply a pain.002 or camt.054 file of returned direct debits, all or nothing.
+
+    `entities` limits the file to the debits of those entities: a record naming any
+    other debit, file or batch rejects the file as if it were unknown. None (for
+    operators on the command line) accepts the debits of every entity.
+    """
     sha256 = hashlib.sha256(content).hexdigest()
     started_at = timezone.now()
-    records, problems = read_returns(content, file_name)
+    scope = DirectDebit.objects.all()
+    if entities is not None:
+        scope = scope.filter(payment__entity__in=entities)
+    sender = "o2c sent" if entities is None else "you manage"
+    records, problems = read_returns(content, file_name, debits=scope, sender=sender)
     debits = {
         debit.end_to_end_id: debit
-        for debit in DirectDebit.objects.filter(
+        for debit in scope.filter(
             end_to_end_id__in=[record.end_to_end_id for record in records]
         ).select_related("payment", "mandate", "payment__customer", "payment__entity")
     }
@@ -98,7 +107,7 @@ def import_returns(content: bytes, file_name: str, *, actor=None) -> ReturnsResu
                     file_name,
                     record.line,
                     "OrgnlEndToEndId",
-                    f"{record.end_to_end_id!r} is not a direct debit o2c sent",
+                    f"{record.end_to_end_id!r} is not a direct debit {sender}",
                 )
             )
         elif debit.status == DirectDebitStatus.SCHEDULED:
@@ -185,15 +194,24 @@ def _return_debit(debit: DirectDebit, record: ReturnRecord) -> None:
 # Reading the files ---------------------------------------------------------------------
 
 
-def read_returns(content: bytes, file_name: str) -> tuple[list[ReturnRecord], list[RecordProblem]]:
-    """Return the returned debits a pain.002 or camt.054 file reports, and its problems."""
+def read_returns(
+    content: bytes, file_name: str, *, debits=None, sender: str = "o2c sent"
+) -> tuple[list[ReturnRecord], list[RecordProblem]]:
+    """Return the returned debits a pain.002 or camt.054 file reports, and its problems.
+
+    A rejected pain.002 group or batch is expanded into the debits of `debits` (all
+    direct debits by default) that were sent in it. `sender` completes the problem
+    "... is not a collection file {sender}" for a group or batch found in none of them.
+    """
+    if debits is None:
+        debits = DirectDebit.objects.all()
     try:
         root = etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False))
     except etree.XMLSyntaxError as error:
         return [], [RecordProblem(file_name, error.lineno or 0, "xml", f"not readable: {error}")]
     namespace = etree.QName(root).namespace or ""
     if ":pain.002." in namespace:
-        return _read_pain002(root, file_name)
+        return _read_pain002(root, file_name, debits, sender)
     if ":camt.054." in namespace:
         return _read_camt054(root, file_name)
     return [], [
@@ -228,7 +246,7 @@ def _date(text: str) -> dt.date | None:
         return None
 
 
-def _read_pain002(root, file_name: str):
+def _read_pain002(root, file_name: str, debits, sender: str):
     records, problems = [], []
     report = _local(root, "CstmrPmtStsRpt")
     created_on = _date(_text(report, "GrpHdr/CreDtTm")) if report is not None else None
@@ -238,7 +256,7 @@ def _read_pain002(root, file_name: str):
     group_reason = _text(group, "StsRsnInf/Rsn/Cd") if group is not None else ""
     if group is not None and _text(group, "GrpSts") == "RJCT":
         message_id = _text(group, "OrgnlMsgId")
-        for debit in DirectDebit.objects.filter(collection_file__message_id=message_id):
+        for debit in debits.filter(collection_file__message_id=message_id):
             records.append(
                 ReturnRecord(group.sourceline or 0, debit.end_to_end_id, group_reason, created_on)
             )
@@ -248,7 +266,7 @@ def _read_pain002(root, file_name: str):
                     file_name,
                     group.sourceline or 0,
                     "OrgnlMsgId",
-                    f"{message_id!r} is not a collection file o2c sent",
+                    f"{message_id!r} is not a collection file {sender}",
                 )
             )
         return records, problems
@@ -256,7 +274,17 @@ def _read_pain002(root, file_name: str):
         block_reason = _text(block, "StsRsnInf/Rsn/Cd")
         if _text(block, "PmtInfSts") == "RJCT":
             block_id = _text(block, "OrgnlPmtInfId")
-            for debit in DirectDebit.objects.filter(payment_information_id=block_id):
+            rejected = list(debits.filter(payment_information_id=block_id))
+            if not rejected:
+                problems.append(
+                    RecordProblem(
+                        file_name,
+                        block.sourceline or 0,
+                        "OrgnlPmtInfId",
+                        f"{block_id!r} is not a batch of a collection file {sender}",
+                    )
+                )
+            for debit in rejected:
                 records.append(
                     ReturnRecord(
                         block.sourceline or 0, debit.end_to_end_id, block_reason, created_on

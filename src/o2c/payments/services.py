@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from o2c.core import dates, money
@@ -30,6 +31,7 @@ from o2c.ledger.services import (
     settlement_proposal,
     unallocate,
 )
+from o2c.parties.models import Customer
 from o2c.parties.services import record_event
 from o2c.payments import signals
 from o2c.payments.errors import PaymentError
@@ -65,6 +67,32 @@ def new_reference(prefix: str = "PAY") -> str:
 # Planning ------------------------------------------------------------------------------
 
 
+# Payments that may still take money and are not on the ledger yet: card checkouts that
+# have not failed, expired or been canceled, and direct debits scheduled or sent whose
+# collection is not booked yet. Their amounts are not offered for payment again.
+IN_FLIGHT_STATUSES = (
+    PaymentStatus.CREATED,
+    PaymentStatus.PENDING,
+    PaymentStatus.PROCESSING,
+    PaymentStatus.SCHEDULED,
+    PaymentStatus.SUBMITTED,
+)
+
+
+def pending_amounts(document_ids) -> dict[int, Decimal]:
+    """Return, per invoice id, what payments still in flight are about to pay on it."""
+    rows = (
+        PaymentItem.objects.filter(
+            invoice_id__in=list(document_ids),
+            payment__status__in=IN_FLIGHT_STATUSES,
+            payment__document__isnull=True,
+        )
+        .values("invoice_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {row["invoice_id"]: row["total"] for row in rows}
+
+
 @dataclass(frozen=True)
 class PlannedItem:
     invoice: Document
@@ -76,9 +104,12 @@ class PlannedItem:
 def plan_items(customer, requested, *, on: dt.date) -> list[PlannedItem]:
     """Check the invoices and amounts a customer chose to pay: [(document id, amount)].
 
-    Each amount must be positive and at most what is open on its invoice, and all the
-    invoices must share a currency. Paying exactly the discounted balance within the
-    early-payment window takes the discount.
+    Each amount must be positive and at most what is open on its invoice less what card
+    payments and direct debits in flight are about to pay on it, and all the invoices
+    must share a currency. Paying exactly the discounted balance within the
+    early-payment window takes the discount, when nothing else is in flight.
+    Start the payment in the same transaction, holding `lock_customer`, so that two
+    payments cannot both plan the same open amount.
     """
     requested = list(requested)
     if not requested:
@@ -110,6 +141,7 @@ def plan_items(customer, requested, *, on: dt.date) -> list[PlannedItem]:
         )
 
     entity = customer.entity
+    pending = pending_amounts(documents)
     planned = []
     for document_id, amount in requested:
         document = documents[int(document_id)]
@@ -117,15 +149,24 @@ def plan_items(customer, requested, *, on: dt.date) -> list[PlannedItem]:
             raise PaymentError(
                 "already_paid", "{number} has nothing left to pay.", number=document.number
             )
+        in_flight = pending.get(document.pk, ZERO)
+        payable = document.open_amount - in_flight
+        if payable <= ZERO:
+            raise PaymentError(
+                "payment_in_flight",
+                "{number} is already being paid by a card payment or direct debit that has "
+                "not completed yet; nothing is left to pay.",
+                number=document.number,
+            )
         amount = money.parse_amount(
             amount, document.currency, policy=entity.amount_policy, field=document.number
         )
-        if amount <= ZERO or amount > document.open_amount:
+        if amount <= ZERO or amount > payable:
             raise PaymentError(
                 "amount_out_of_range",
                 "{number}: pay an amount above zero and at most {open} {currency}, not {amount}.",
                 number=document.number,
-                open=shown(document.open_amount, document.currency),
+                open=shown(payable, document.currency),
                 currency=document.currency,
                 amount=amount,
             )
@@ -134,26 +175,34 @@ def plan_items(customer, requested, *, on: dt.date) -> list[PlannedItem]:
             entity.cash_rounding_increment if document.currency == entity.base_currency else None
         )
         to_pay, discount_offered = settlement_proposal(document, on, increment)
-        if discount_offered > ZERO and amount == to_pay:
+        if discount_offered > ZERO and amount == to_pay and in_flight == ZERO:
             discount = discount_offered
         planned.append(PlannedItem(document, amount, discount, document.open_amount))
     return planned
 
 
-def proposed_amount(document, on: dt.date, disputed: Decimal = ZERO) -> tuple[Decimal, Decimal]:
+def proposed_amount(
+    document, on: dt.date, disputed: Decimal = ZERO, pending: Decimal = ZERO
+) -> tuple[Decimal, Decimal]:
     """Return (amount to propose, discount it includes) for paying a document's balance.
 
-    The undisputed balance is proposed; within the early-payment window the discounted
-    amount is proposed instead, when nothing of the invoice is disputed.
+    The balance less what is disputed and what payments in flight are about to pay is
+    proposed. Within the early-payment window the discounted amount is proposed
+    instead, when nothing of the invoice is disputed or in flight.
     """
     entity = document.entity
     increment = (
         entity.cash_rounding_increment if document.currency == entity.base_currency else None
     )
     to_pay, discount = settlement_proposal(document, on, increment)
-    if disputed > ZERO:
-        return max(open_amount(document) - disputed, ZERO), ZERO
+    if disputed > ZERO or pending > ZERO:
+        return max(open_amount(document) - disputed - pending, ZERO), ZERO
     return to_pay, discount
+
+
+def lock_customer(customer) -> None:
+    """Lock the customer's row until the transaction ends, to start one payment at a time."""
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()
 
 
 # Starting ------------------------------------------------------------------------------
@@ -177,20 +226,22 @@ def start_card_payment(
     payer back. Submitting the same form twice (same idempotency key) returns the first
     payment instead of charging twice.
     """
-    existing = Payment.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
-    items = plan_items(customer, requested, on=customer.entity.today())
-    currency = items[0].invoice.currency
-    gateway = card_gateway_for(customer, currency)
-    if gateway is None:
-        raise PaymentError(
-            "no_card_gateway",
-            "Card payments are not available for {entity}; pay by bank transfer instead.",
-            entity=customer.entity.name,
-        )
-
     with transaction.atomic():
+        lock_customer(customer)
+        existing = Payment.objects.filter(
+            customer=customer, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return existing
+        items = plan_items(customer, requested, on=customer.entity.today())
+        currency = items[0].invoice.currency
+        gateway = card_gateway_for(customer, currency)
+        if gateway is None:
+            raise PaymentError(
+                "no_card_gateway",
+                "Card payments are not available for {entity}; pay by bank transfer instead.",
+                entity=customer.entity.name,
+            )
         payment = Payment.objects.create(
             entity=customer.entity,
             customer=customer,
@@ -271,7 +322,8 @@ def note_return(payment: Payment, query: dict) -> str:
 def receive_webhook(gateway_name: str, body: bytes, headers) -> list[str]:
     """Verify a gateway's webhook and act on each of its events once.
 
-    Raises InvalidSignature when the signature does not verify; nothing is recorded then.
+    Raises InvalidWebhook (InvalidSignature when the signature does not verify) for an
+    event that is rejected, and records nothing then.
     Returns one outcome per event, "duplicate" for an event already processed.
     """
     gateway = card_gateway(gateway_name)
@@ -335,18 +387,29 @@ def _payment_of(gateway_name: str, notification) -> Payment | None:
 def _apply_notification(payment: Payment, notification) -> str:
     kind = notification.kind
     if kind == gateway_base.SUCCEEDED:
-        if notification.amount is not None and (
+        mismatch = notification.amount is not None and (
             notification.amount != payment.amount or notification.currency != payment.currency
-        ):
+        )
+        reported = f"{notification.amount} {notification.currency}"
+        if payment.document_id is not None:
+            # A settled payment keeps its record: a later event cannot rewrite it.
+            if mismatch:
+                logger.warning(
+                    "Payment %s: event %s reports %s on a settled payment; ignored",
+                    payment.reference,
+                    notification.event_id,
+                    reported,
+                )
+                return "already settled: amount mismatch ignored"
+            return "already settled"
+        if mismatch:
             payment.failure_reason = (
-                f"gateway reported {notification.amount} {notification.currency}, expected "
+                f"gateway reported {reported}, expected "
                 f"{shown(payment.amount, payment.currency)} {payment.currency}"
             )
             payment.save(update_fields=["failure_reason", "updated_at"])
             logger.error("Payment %s: amount mismatch, not posted", payment.reference)
             return "amount mismatch: not posted"
-        if payment.document_id is not None:
-            return "already settled"
         paid_on = dates.local_date(payment.entity.time_zone, notification.occurred_at)
         settle_payment(payment, paid_on=paid_on, gateway_payment_id=notification.gateway_payment_id)
         return "settled"
@@ -383,11 +446,40 @@ def _apply_notification(payment: Payment, notification) -> str:
     return "ignored"
 
 
+def _find_refund(payment: Payment, notification) -> Refund | None:
+    """Return and lock the refund an event reports, if o2c has a record of it.
+
+    The gateway's refund id is stored only once the refund call returns, and the
+    gateway may send its event before that. So a refund o2c asked for is also found by
+    the reference it sent with the request, and gets the gateway's id here.
+    """
+    refunds = Refund.objects.select_for_update().filter(payment=payment)
+    if notification.refund_id:
+        refund = refunds.filter(gateway_refund_id=notification.refund_id).first()
+        if refund is not None:
+            return refund
+    if not notification.refund_reference:
+        return None
+    refund = refunds.filter(reference=notification.refund_reference).first()
+    if refund is None:
+        return None
+    if notification.amount is not None and notification.amount != refund.amount:
+        logger.warning(
+            "Refund %s: event %s reports %s, o2c asked for %s",
+            refund.reference,
+            notification.event_id,
+            notification.amount,
+            refund.amount,
+        )
+    if not refund.gateway_refund_id and notification.refund_id:
+        refund.gateway_refund_id = notification.refund_id
+        refund.save(update_fields=["gateway_refund_id"])
+    return refund
+
+
 def _refund_of(payment: Payment, notification) -> Refund:
     """Return the refund the event reports, recording one made in the gateway's dashboard."""
-    refund = Refund.objects.filter(
-        payment=payment, gateway_refund_id=notification.refund_id
-    ).first()
+    refund = _find_refund(payment, notification)
     if refund is not None:
         return refund
     return Refund.objects.create(
@@ -402,9 +494,7 @@ def _refund_of(payment: Payment, notification) -> Refund:
 
 
 def _refund_failed(payment: Payment, notification) -> str:
-    refund = Refund.objects.filter(
-        payment=payment, gateway_refund_id=notification.refund_id
-    ).first()
+    refund = _find_refund(payment, notification)
     if refund is None or refund.status == RefundStatus.FAILED:
         return "refund failure noted"
     if refund.document_id is not None:
@@ -637,13 +727,18 @@ def refund_payment(payment: Payment, amount, *, actor, reason: str) -> Refund:
             reason=reason[:300],
             requested_by=actor,
         )
+    # The refund is committed before the call: the gateway's event may arrive while the
+    # call runs, and finds this refund by its reference (see _find_refund).
     try:
         result = card_gateway(payment.gateway).refund(payment, amount, reference=refund.reference)
     except gateway_base.GatewayError:
-        Refund.objects.filter(pk=refund.pk).update(status=RefundStatus.FAILED)
+        Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
+            status=RefundStatus.FAILED
+        )
         raise
-    Refund.objects.filter(pk=refund.pk).update(gateway_refund_id=result.refund_id)
-    refund.gateway_refund_id = result.refund_id
+    Refund.objects.filter(pk=refund.pk, gateway_refund_id="").update(
+        gateway_refund_id=result.refund_id
+    )
     record_event(
         payment.customer,
         "refund_requested",
@@ -653,7 +748,7 @@ def refund_payment(payment: Payment, amount, *, actor, reason: str) -> Refund:
     )
     if result.succeeded:
         apply_refund(refund, on=payment.entity.today(), actor=actor)
-        refund.refresh_from_db()
+    refund.refresh_from_db()
     return refund
 
 
@@ -665,14 +760,15 @@ def apply_refund(refund: Refund, *, on: dt.date, actor=None) -> Refund:
     to invoices are undone, latest first, and any part undone beyond the refund goes
     back to its invoice. Runs once per refund.
     """
-    refund = Refund.objects.select_for_update().get(pk=refund.pk)
-    if refund.status == RefundStatus.SUCCEEDED:
-        return refund
+    # Lock the payment before the refund, in the order the webhook path takes them.
     payment = (
         Payment.objects.select_for_update()
         .select_related("entity", "customer")
         .get(pk=refund.payment_id)
     )
+    refund = Refund.objects.select_for_update().get(pk=refund.pk)
+    if refund.status == RefundStatus.SUCCEEDED:
+        return refund
     if payment.document_id is None:
         raise PaymentError(
             "not_refundable",

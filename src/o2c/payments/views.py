@@ -16,13 +16,15 @@ from o2c.core.errors import O2CError
 from o2c.imports.errors import ImportRejected
 from o2c.payments import payouts, selectors, sepa, sepa_returns, services
 from o2c.payments.errors import PaymentError
-from o2c.payments.gateways.base import InvalidSignature
+from o2c.payments.gateways.base import InvalidSignature, InvalidWebhook
 from o2c.payments.models import PaymentStatus
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 WEBHOOK_MAX_BYTES = 1024 * 1024
+# The largest primary key PostgreSQL's bigint holds; a larger id cannot name a row.
+MAX_ID = 2**63 - 1
 
 
 @csrf_exempt
@@ -36,9 +38,11 @@ def gateway_webhook(request, gateway: str):
         return HttpResponseBadRequest("body too large")
     try:
         outcomes = services.receive_webhook(gateway, body, request.headers)
-    except InvalidSignature as error:
+    except InvalidWebhook as error:
         logger.warning("Webhook from %s rejected: %s", gateway, error.message)
-        return HttpResponseBadRequest("invalid signature")
+        if isinstance(error, InvalidSignature):
+            return HttpResponseBadRequest("invalid signature")
+        return HttpResponseBadRequest("malformed event")
     except PaymentError as error:
         if error.code == "gateway_not_configured":
             return HttpResponseNotFound("gateway not configured")
@@ -119,10 +123,18 @@ def direct_debits(request):
     )
 
 
+def _posted_entity(request):
+    """Return the managed entity whose id the form posted, or None for any other value."""
+    value = request.POST.get("entity", "").strip()
+    if not value.isdecimal() or not 0 < int(value) <= MAX_ID:
+        return None
+    return selectors.managed_entities(request.user).filter(pk=int(value)).first()
+
+
 @login_required
 @require_POST
 def create_collection_file(request):
-    entity = selectors.managed_entities(request.user).filter(pk=request.POST.get("entity")).first()
+    entity = _posted_entity(request)
     if entity is None:
         raise PermissionDenied("Choose an entity you collect for.")
     try:
@@ -151,14 +163,17 @@ def collection_file_download(request, file_id: int):
 @login_required
 @require_POST
 def upload_returns(request):
-    if not selectors.managed_entities(request.user).exists():
+    entities = selectors.managed_entities(request.user)
+    if not entities.exists():
         raise PermissionDenied("Only cash application, billing or leaders may load returns.")
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, "Choose a pain.002 or camt.054 file.")
         return redirect("payments:direct_debits")
     try:
-        result = sepa_returns.import_returns(upload.read(), upload.name, actor=request.user)
+        result = sepa_returns.import_returns(
+            upload.read(), upload.name, actor=request.user, entities=entities
+        )
         messages.success(request, f"{upload.name}: {result.counts}")
     except ImportRejected as error:
         messages.error(request, error.message)
@@ -168,7 +183,7 @@ def upload_returns(request):
 @login_required
 @require_POST
 def upload_payouts(request):
-    entity = selectors.managed_entities(request.user).filter(pk=request.POST.get("entity")).first()
+    entity = _posted_entity(request)
     upload = request.FILES.get("file")
     if entity is None or upload is None:
         messages.error(request, "Choose an entity and a Stripe payout report.")

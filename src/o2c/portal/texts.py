@@ -113,6 +113,8 @@ EN = {
     "payment_scheduled": "Direct debit {reference} of {amount} will be collected on {date}.",
     "try_again": "Try again",
     "discount_included": "includes an early-payment discount of {amount}",
+    "amount_in_flight": "{amount} is already being paid by card or direct debit, so it is "
+    "not proposed again.",
     # Payment history
     "payment_history": "Payment history",
     "paid_on": "Paid on",
@@ -350,6 +352,8 @@ FR = {
     "payment_scheduled": "Le prélèvement {reference} de {amount} aura lieu le {date}.",
     "try_again": "Réessayer",
     "discount_included": "escompte de {amount} inclus",
+    "amount_in_flight": "{amount} sont déjà en cours de paiement par carte ou prélèvement, "
+    "ce montant n'est donc pas proposé à nouveau.",
     "payment_history": "Historique des paiements",
     "paid_on": "Payé le",
     "method_label": "Moyen",
@@ -583,6 +587,8 @@ DE = {
     "payment_scheduled": "Die Lastschrift {reference} über {amount} wird am {date} eingezogen.",
     "try_again": "Erneut versuchen",
     "discount_included": "einschließlich {amount} Skonto",
+    "amount_in_flight": "{amount} werden bereits per Karte oder Lastschrift bezahlt und "
+    "deshalb nicht erneut vorgeschlagen.",
     "payment_history": "Zahlungsverlauf",
     "paid_on": "Bezahlt am",
     "method_label": "Zahlungsart",
@@ -812,6 +818,8 @@ ES = {
     "payment_scheduled": "El adeudo {reference} de {amount} se cobrará el {date}.",
     "try_again": "Volver a intentarlo",
     "discount_included": "incluye un descuento por pronto pago de {amount}",
+    "amount_in_flight": "{amount} ya se está pagando con tarjeta o domiciliación, por eso "
+    "no se propone de nuevo.",
     "payment_history": "Historial de pagos",
     "paid_on": "Pagado el",
     "method_label": "Forma",

@@ -294,10 +294,16 @@ def pay(request):
         messages.error(request, words(request.portal.language)["no_rows"])
         return redirect("portal:home")
     today = customer.entity.today()
+    in_flight = payment_services.pending_amounts(document.pk for document in documents)
     rows = []
     for document in documents:
-        proposed, discount = payment_services.proposed_amount(document, today, document.disputed)
-        rows.append({"document": document, "proposed": proposed, "discount": discount})
+        pending = in_flight.get(document.pk, ZERO)
+        proposed, discount = payment_services.proposed_amount(
+            document, today, document.disputed, pending
+        )
+        rows.append(
+            {"document": document, "proposed": proposed, "discount": discount, "pending": pending}
+        )
     currencies = {document.currency for document in documents}
     currency = documents[0].currency if len(currencies) == 1 else ""
     methods = _methods(customer, currency)

@@ -22,6 +22,7 @@ from o2c.payments.gateways.base import (
     Checkout,
     GatewayError,
     InvalidSignature,
+    InvalidWebhook,
     Notification,
     RefundResult,
     from_minor_units,
@@ -88,14 +89,19 @@ class AdyenGateway(base.CardGateway):
             result = self.checkout().payments_api.sessions(
                 request, idempotency_key=f"checkout-{payment.idempotency_key}"
             )
-        except Adyen.AdyenError as error:
-            logger.warning("Payment %s: Adyen rejected the session: %s", payment.reference, error)
-            raise GatewayError(
-                "gateway_refused",
-                "The card payment could not be started ({detail}); try again or pay by "
-                "bank transfer.",
-                detail="gateway error",
-            ) from None
+        except (Adyen.AdyenError, OSError) as error:
+            # The SDK sends through requests (whose errors are OSErrors) or urllib, and
+            # raises AdyenError only for responses it received.
+            logger.warning(
+                "Payment %s of customer %s: Adyen session failed (%s): %s",
+                payment.reference,
+                payment.customer.number,
+                type(error).__name__,
+                error,
+            )
+            if isinstance(error, OSError):
+                raise GatewayError("gateway_unreachable", base.GATEWAY_UNREACHABLE) from None
+            raise GatewayError("gateway_refused", base.GATEWAY_REFUSED) from None
         message = result.message
         return Checkout(session_id=message["id"], url=message["url"])
 
@@ -112,7 +118,7 @@ class AdyenGateway(base.CardGateway):
                 )
                 .message
             )
-        except Adyen.AdyenError as error:
+        except (Adyen.AdyenError, OSError) as error:
             logger.warning("Payment %s: Adyen session not read: %s", payment.reference, error)
             return base.IGNORED
         return {
@@ -128,9 +134,11 @@ class AdyenGateway(base.CardGateway):
             document = json.loads(body)
             items = [entry["NotificationRequestItem"] for entry in document["notificationItems"]]
         except (ValueError, KeyError, TypeError):
-            raise InvalidSignature("Adyen", "the body is not a notification request") from None
+            raise InvalidWebhook("Adyen", "the body is not a notification request") from None
         notifications = []
         for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("amount"), dict):
+                raise InvalidWebhook("Adyen", "a notification item has no amount")
             if not self._signed(item):
                 raise InvalidSignature(
                     "Adyen", f"the HMAC of item {item.get('pspReference', '?')} does not verify"
@@ -139,8 +147,9 @@ class AdyenGateway(base.CardGateway):
         return notifications
 
     def _signed(self, item: dict) -> bool:
-        signature = (item.get("additionalData") or {}).get("hmacSignature")
-        if not signature or "amount" not in item:
+        additional = item.get("additionalData")
+        signature = additional.get("hmacSignature") if isinstance(additional, dict) else None
+        if not signature:
             return False
         try:
             return bool(adyen_util.is_valid_hmac_notification(item, self.config["hmac_key"]))
@@ -153,6 +162,7 @@ class AdyenGateway(base.CardGateway):
         currency = item["amount"].get("currency", "")
         amount = from_minor_units(item["amount"].get("value", 0), currency) if currency else None
         reference, payment_id, refund_id = item.get("merchantReference", ""), "", ""
+        refund_reference = ""
         kind = base.IGNORED
         if code == "AUTHORISATION":
             payment_id = item.get("pspReference", "")
@@ -171,8 +181,11 @@ class AdyenGateway(base.CardGateway):
         elif code in ("OFFER_CLOSED", "CANCELLATION"):
             payment_id = item.get("pspReference", "")
             kind = base.CANCELED if success else base.IGNORED
+        if code in ("REFUND", "REFUND_FAILED", "REFUNDED_REVERSED"):
+            # For a refund the merchant reference is the one o2c sent with the refund.
+            refund_reference = reference
         if code in ("REFUND", "REFUND_FAILED", "REFUNDED_REVERSED", "CHARGEBACK"):
-            # For modifications the merchant reference is the refund's, not the payment's.
+            # For modifications the merchant reference is not the payment's.
             reference = ""
         return Notification(
             # Adyen may repeat a notification; event code, PSP reference and outcome name it.
@@ -184,6 +197,7 @@ class AdyenGateway(base.CardGateway):
             amount=amount,
             currency=currency,
             refund_id=refund_id,
+            refund_reference=refund_reference,
             reason=item.get("reason", ""),
             occurred_at=_event_time(item.get("eventDate")),
             payload=item,
@@ -208,12 +222,26 @@ class AdyenGateway(base.CardGateway):
             result = self.checkout().modifications_api.refund_captured_payment(
                 request, payment.gateway_payment_id, idempotency_key=f"refund-{reference}"
             )
-        except Adyen.AdyenError as error:
+        except (Adyen.AdyenError, OSError) as error:
+            logger.warning(
+                "Refund %s of payment %s: Adyen failed (%s): %s",
+                reference,
+                payment.reference,
+                type(error).__name__,
+                error,
+            )
+            if isinstance(error, OSError):
+                raise GatewayError(
+                    "gateway_unreachable",
+                    "Adyen could not be reached for the refund of {reference}; nothing was "
+                    "refunded. Try again in a few minutes.",
+                    reference=payment.reference,
+                ) from None
             raise GatewayError(
                 "gateway_refused",
-                "Adyen refused the refund of {reference}: {detail}",
+                "Adyen refused the refund of {reference} ({kind}); see the log for details.",
                 reference=payment.reference,
-                detail=str(error)[:200],
+                kind=type(error).__name__,
             ) from None
         # Adyen returns "received" here. The REFUND notification reports the outcome.
         return RefundResult(refund_id=result.message["pspReference"], succeeded=False)

@@ -21,16 +21,34 @@ class GatewayError(O2CError):
     """A gateway refused a request or could not be reached."""
 
 
-class InvalidSignature(O2CError):
-    """A webhook whose signature does not verify; it is rejected unread."""
+class InvalidWebhook(O2CError):
+    """A webhook that is malformed or fails verification, rejected unread."""
 
-    def __init__(self, gateway: str, detail: str):
+    def __init__(self, gateway: str, detail: str, code: str = "malformed_webhook"):
         super().__init__(
-            "invalid_signature",
+            code,
             "{gateway} webhook rejected: {detail}.",
             gateway=gateway,
             detail=detail,
         )
+
+
+class InvalidSignature(InvalidWebhook):
+    """A webhook whose signature or timestamp does not verify."""
+
+    def __init__(self, gateway: str, detail: str):
+        super().__init__(gateway, detail, code="invalid_signature")
+
+
+# What a customer reads when a gateway fails. The gateway's own error text names
+# hosts, ports and support addresses, so it goes to the log only.
+GATEWAY_UNREACHABLE = (
+    "The card service could not be reached; no money was taken. Try again in a few minutes."
+)
+GATEWAY_REFUSED = (
+    "The card service did not accept the payment; no money was taken. Try again in a few "
+    "minutes or pay by bank transfer."
+)
 
 
 # Kinds of verified gateway events, by their effect on a payment.
@@ -57,6 +75,9 @@ class Notification:
     amount: Decimal | None = None
     currency: str = ""
     refund_id: str = ""
+    # The reference o2c sent with its refund request. It is empty for refunds made
+    # elsewhere, such as in the gateway's dashboard.
+    refund_reference: str = ""
     reason: str = ""
     payload: dict = field(default_factory=dict)
 

@@ -10,7 +10,10 @@ server speaking Stripe's API.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import json
 import logging
+import time
 
 import stripe
 from django.utils import timezone
@@ -21,6 +24,7 @@ from o2c.payments.gateways.base import (
     Fee,
     GatewayError,
     InvalidSignature,
+    InvalidWebhook,
     Notification,
     RefundResult,
     from_minor_units,
@@ -32,7 +36,12 @@ logger = logging.getLogger(__name__)
 # Stripe Checkout's shortest session life is 30 minutes.
 SESSION_MINUTES = 30
 METADATA_KEY = "o2c_payment"
+REFUND_METADATA_KEY = "o2c_refund"
 CHECKOUT_LOCALES = {"en", "fr", "de", "es"}
+# Seconds a webhook signature may be off the clock, either way: the SDK's default
+# tolerance (stripe-python 16.1, `Webhook.DEFAULT_TOLERANCE`). The SDK checks only the
+# past side, so the future side is checked here.
+WEBHOOK_TOLERANCE = stripe.Webhook.DEFAULT_TOLERANCE
 
 
 class StripeGateway(base.CardGateway):
@@ -83,13 +92,17 @@ class StripeGateway(base.CardGateway):
                 params, {"idempotency_key": f"checkout-{payment.idempotency_key}"}
             )
         except stripe.StripeError as error:
-            logger.warning("Payment %s: Stripe rejected the checkout: %s", payment.reference, error)
-            raise GatewayError(
-                "gateway_refused",
-                "The card payment could not be started ({detail}); try again or pay by "
-                "bank transfer.",
-                detail=error.user_message or "gateway error",
-            ) from None
+            logger.warning(
+                "Payment %s of customer %s: Stripe checkout failed (%s, request %s): %s",
+                payment.reference,
+                payment.customer.number,
+                type(error).__name__,
+                error.request_id,
+                error,
+            )
+            if isinstance(error, stripe.APIConnectionError):
+                raise GatewayError("gateway_unreachable", base.GATEWAY_UNREACHABLE) from None
+            raise GatewayError("gateway_refused", base.GATEWAY_REFUSED) from None
         return Checkout(session_id=session.id, url=session.url)
 
     def checkout_outcome(self, payment, query: dict) -> str:
@@ -110,19 +123,40 @@ class StripeGateway(base.CardGateway):
     def parse_webhook(self, body: bytes, headers) -> list[Notification]:
         signature = headers.get("Stripe-Signature")
         try:
-            event = stripe.Webhook.construct_event(
-                body.decode("utf-8"), signature, self.config["webhook_secret"]
+            text = body.decode("utf-8")
+            stripe.WebhookSignature.verify_header(
+                text, signature, self.config["webhook_secret"], WEBHOOK_TOLERANCE
             )
-        except (stripe.SignatureVerificationError, ValueError) as error:
+        except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
             raise InvalidSignature("Stripe", str(error)) from None
-        return [self._notification(event)]
+        if _signed_at(signature) > time.time() + WEBHOOK_TOLERANCE:
+            raise InvalidSignature("Stripe", "the signature's timestamp is in the future")
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            raise InvalidWebhook("Stripe", "the body is not JSON") from None
+        problem = _event_problem(payload)
+        if problem:
+            raise InvalidWebhook("Stripe", f"event {_event_id(payload)!r}: {problem}")
+        try:
+            return [self._notification(payload)]
+        except (
+            TypeError,
+            ValueError,
+            AttributeError,
+            OverflowError,
+            OSError,
+            decimal.InvalidOperation,
+        ) as error:
+            raise InvalidWebhook(
+                "Stripe", f"event {_event_id(payload)!r} has a field of the wrong type: {error}"
+            ) from None
 
-    def _notification(self, event) -> Notification:
-        payload = event.to_dict()
+    def _notification(self, payload: dict) -> Notification:
         data = payload["data"]["object"]
         occurred_at = dt.datetime.fromtimestamp(payload["created"], tz=dt.UTC)
         kind, reference, payment_id, amount, currency = base.IGNORED, "", "", None, ""
-        refund_id, reason = "", ""
+        refund_id, refund_reference, reason = "", "", ""
         metadata = data.get("metadata") or {}
         event_type = payload["type"]
         if event_type in (
@@ -156,6 +190,7 @@ class StripeGateway(base.CardGateway):
             payment_id = data.get("payment_intent") or ""
             reference = metadata.get(METADATA_KEY, "")
             refund_id = data.get("id", "")
+            refund_reference = metadata.get(REFUND_METADATA_KEY, "")
             currency = (data.get("currency") or "").upper()
             amount = from_minor_units(data.get("amount") or 0, currency)
             status = data.get("status")
@@ -179,6 +214,7 @@ class StripeGateway(base.CardGateway):
             amount=amount,
             currency=currency,
             refund_id=refund_id,
+            refund_reference=refund_reference,
             reason=reason,
             occurred_at=occurred_at,
             payload=payload,
@@ -196,16 +232,31 @@ class StripeGateway(base.CardGateway):
                 {
                     "payment_intent": payment.gateway_payment_id,
                     "amount": to_minor_units(amount, payment.currency),
-                    "metadata": {METADATA_KEY: payment.reference, "o2c_refund": reference},
+                    "metadata": {METADATA_KEY: payment.reference, REFUND_METADATA_KEY: reference},
                 },
                 {"idempotency_key": f"refund-{reference}"},
             )
         except stripe.StripeError as error:
+            logger.warning(
+                "Refund %s of payment %s: Stripe failed (%s, request %s): %s",
+                reference,
+                payment.reference,
+                type(error).__name__,
+                error.request_id,
+                error,
+            )
+            if isinstance(error, stripe.APIConnectionError):
+                raise GatewayError(
+                    "gateway_unreachable",
+                    "Stripe could not be reached for the refund of {reference}; nothing was "
+                    "refunded. Try again in a few minutes.",
+                    reference=payment.reference,
+                ) from None
             raise GatewayError(
                 "gateway_refused",
                 "Stripe refused the refund of {reference}: {detail}",
                 reference=payment.reference,
-                detail=error.user_message or str(error),
+                detail=error.user_message or type(error).__name__,
             ) from None
         return RefundResult(refund_id=refund.id, succeeded=refund.status == "succeeded")
 
@@ -226,3 +277,32 @@ class StripeGateway(base.CardGateway):
             return None
         currency = transaction["currency"].upper()
         return Fee(from_minor_units(transaction["fee"], currency), currency)
+
+
+def _signed_at(header: str) -> int:
+    """Return the timestamp of a Stripe-Signature header that has already been verified."""
+    for part in header.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() == "t":
+            return int(value)
+    raise InvalidSignature("Stripe", "the signature has no timestamp")
+
+
+def _event_id(payload) -> str:
+    return str(payload.get("id", "")) if isinstance(payload, dict) else ""
+
+
+def _event_problem(payload) -> str:
+    """Return what is missing from a Stripe event for o2c to act on it, or ""."""
+    if not isinstance(payload, dict):
+        return "the body is not a JSON object"
+    for key in ("id", "type"):
+        if not isinstance(payload.get(key), str) or not payload[key]:
+            return f"{key!r} is missing"
+    created = payload.get("created")
+    if not isinstance(created, int) or isinstance(created, bool):
+        return "'created' is missing or not a Unix time"
+    data = payload.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        return "'data.object' is missing"
+    return ""

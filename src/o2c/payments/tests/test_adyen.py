@@ -1,6 +1,8 @@
 """Card payments through Adyen's hosted checkout, HMAC-signed notifications, refunds."""
 
 import json
+import logging
+import socket
 from decimal import Decimal
 
 import pytest
@@ -8,7 +10,14 @@ import pytest
 from o2c.ledger.models import Document
 from o2c.ledger.services import open_amount
 from o2c.payments import services
-from o2c.payments.models import GatewayEvent, PaymentSettings, PaymentStatus, RefundStatus
+from o2c.payments.gateways.base import GATEWAY_UNREACHABLE, GatewayError
+from o2c.payments.models import (
+    GatewayEvent,
+    Payment,
+    PaymentSettings,
+    PaymentStatus,
+    RefundStatus,
+)
 from o2c.payments.tests.fakes import CARD_3DS, CARD_DECLINED
 from o2c.payments.tests.fixtures import deliver
 
@@ -188,3 +197,31 @@ def test_chargeback_reopens_invoices(client, fake_adyen, adyen_seller, buyer, bi
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.RETURNED
     assert open_amount(invoice.document) == D("120.00")
+
+
+def test_unreachable_adyen_shows_plain_message(adyen_seller, buyer, bill, settings, caplog):
+    # given Adyen's Checkout API on a port where nothing listens
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.O2C_PAYMENT_GATEWAYS["adyen"]["checkout_base"] = f"http://127.0.0.1:{port}"
+    invoice = bill(buyer, "100.00")
+
+    # when a card payment starts
+    with pytest.raises(GatewayError) as raised, caplog.at_level(logging.WARNING):
+        start(buyer, [invoice])
+
+    # then the customer reads a plain sentence, and the detail is in the log
+    assert raised.value.code == "gateway_unreachable"
+    assert raised.value.message == GATEWAY_UNREACHABLE
+    assert "127.0.0.1" not in raised.value.message
+    assert Payment.objects.get().reference in caplog.text
+
+
+def test_malformed_notification_is_rejected(client, fake_adyen, adyen_seller):
+    body = json.dumps({"notificationItems": [{"NotificationRequestItem": "text"}]})
+
+    response = client.post("/payments/webhooks/adyen/", data=body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert GatewayEvent.objects.count() == 0

@@ -1,5 +1,6 @@
 """Refunds, chargebacks, discounts and minor units: what reopens, what stays paid."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,13 @@ from o2c.parties.models import PaymentTerm
 from o2c.payments import services
 from o2c.payments.errors import PaymentError
 from o2c.payments.gateways.base import from_minor_units, to_minor_units
-from o2c.payments.models import PaymentStatus, Refund, RefundStatus
+from o2c.payments.models import (
+    GatewayEvent,
+    PaymentSettings,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
 from o2c.payments.tests.fixtures import deliver
 
 D = Decimal
@@ -186,8 +193,8 @@ def test_discount_taken_when_paid_in_window(client, fake_stripe, buyer, bill):
     assert open_amount(invoice.document) == D("0")
 
     # and a chargeback later takes the discount back too
-    fake_stripe.dispute(payment.gateway_payment_id)
     with time_machine.travel("2025-04-20 10:00:00+02:00", tick=False):
+        fake_stripe.dispute(payment.gateway_payment_id)
         deliver(client, fake_stripe, "stripe")
     assert open_amount(invoice.document) == D("120.00")
 
@@ -234,3 +241,76 @@ def test_too_many_decimals_refused_under_reject_policy(fake_stripe, buyer, bill)
 
     assert raised.value.code == "too_many_decimals"
     assert raised.value.message == f"{invoice.number} 10.004 has more decimals than EUR allows (2)."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refund_webhook_during_the_call_is_matched(
+    live_server, client, fake_stripe, buyer, bill, make_user
+):
+    # given a paid invoice, and Stripe posting its webhooks to a running o2c, which for a
+    # refund happens before the refund call returns
+    invoice = bill(buyer, "100.00")
+    payment = paid(client, fake_stripe, buyer, [invoice])
+    fake_stripe.webhook_url = f"{live_server.url}/payments/webhooks/stripe/"
+    cash = make_user("cash.fr1", entity=buyer.entity, role="member", function="cash_application")
+
+    # when cash application refunds 30.00 through the API
+    response = client.post(
+        f"/api/payments/{payment.pk}/refunds",
+        data=json.dumps({"amount": "30.00", "reason": "goodwill"}),
+        content_type="application/json",
+        **_bearer(cash),
+    )
+
+    # then the event found o2c's own refund: one refund, applied once, returned by the API
+    assert response.status_code == 200
+    refund = Refund.objects.get()
+    assert response.json()["reference"] == refund.reference
+    assert response.json()["status"] == "succeeded"
+    assert refund.gateway_refund_id == next(iter(fake_stripe.refunds))
+    assert refund.reason == "goodwill"
+    event = GatewayEvent.objects.get(event_type="refund.created")
+    assert event.outcome == f"refund {refund.reference} applied"
+    payment.refresh_from_db()
+    assert payment.refunded_amount == D("30.00")
+    assert open_amount(invoice.document) == D("30.00")
+    # and the room left to refund is the other 90.00
+    with pytest.raises(PaymentError) as raised:
+        services.refund_payment(payment, "90.01", actor=None, reason="too much")
+    assert "at most 90.00 EUR" in raised.value.message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_adyen_refund_notification_during_the_call(live_server, client, fake_adyen, buyer, bill):
+    # given an Adyen payment, and Adyen notifying a running o2c before the call returns
+    PaymentSettings.objects.filter(entity=buyer.entity).update(card_gateway="adyen")
+    invoice = bill(buyer, "100.00")
+    payment = services.start_card_payment(
+        buyer,
+        [(invoice.document.pk, "120.00")],
+        idempotency_key="adyen-1",
+        return_url=lambda payment: "http://127.0.0.1:9/back/",
+        cancel_url="http://127.0.0.1:9/home/",
+    )
+    fake_adyen.submit_card(payment.checkout_url.removeprefix(fake_adyen.url), "4242424242424242")
+    deliver(client, fake_adyen, "adyen")
+    payment.refresh_from_db()
+    fake_adyen.webhook_url = f"{live_server.url}/payments/webhooks/adyen/"
+
+    # when 20.00 is refunded
+    refund = services.refund_payment(payment, "20.00", actor=None, reason="damaged lamp")
+
+    # then the REFUND notification found that refund and applied it once
+    assert Refund.objects.count() == 1
+    assert refund.status == RefundStatus.SUCCEEDED
+    assert refund.gateway_refund_id
+    payment.refresh_from_db()
+    assert payment.refunded_amount == D("20.00")
+    assert open_amount(invoice.document) == D("20.00")
+
+
+def _bearer(user) -> dict:
+    from o2c.core.models import ApiToken
+
+    _, raw = ApiToken.issue(user, "test")
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}

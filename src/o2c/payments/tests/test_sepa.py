@@ -143,14 +143,16 @@ def test_collection_file_validates_against_schema(buyer, other_buyer, bill):
     # and the accented name is written in the SEPA character set
     rcur = batches["RCUR"].find("p:DrctDbtTxInf", namespaces=NS)
     assert rcur.findtext("p:Dbtr/p:Nm", namespaces=NS) == "Muller Maschinenbau"
-    # and the payments are posted, the invoices paid, the mandates moved on
+    # and the payments are sent but not posted before the collection date
     debit_a.refresh_from_db()
     debit_b.refresh_from_db()
     assert debit_a.status == PaymentStatus.SUBMITTED
+    assert debit_a.document is None
     assert debit_a.debit.sequence_type == SequenceType.FIRST
     assert debit_b.debit.sequence_type == SequenceType.RECURRING
-    assert open_amount(invoice_a.document) == D("0")
-    assert open_amount(invoice_b.document) == D("0")
+    assert open_amount(invoice_a.document) == D("120.00")
+    assert open_amount(invoice_b.document) == D("60.00")
+    # and the mandates moved on
     first_time.refresh_from_db()
     assert first_time.next_sequence_type == SequenceType.RECURRING
     assert first_time.last_collected_on == COLLECTION_DAY
@@ -299,6 +301,8 @@ def test_return_in_camt054_ends_mandate_of_closed_account(buyer, bill, mandate):
     collect(buyer.entity)
 
     with time_machine.travel("2025-03-20 09:00:00+01:00", tick=False):
+        assert sepa.book_collected_debits() == 1
+        assert open_amount(invoice.document) == D("0")
         import_returns(camt054([(payment.reference, "120.00", "AC04")]), "notification.xml")
 
     payment.refresh_from_db()
@@ -342,7 +346,8 @@ def test_unknown_return_rejects_file(buyer, bill, mandate):
         "'NOT-OURS-1' is not a direct debit o2c sent",
     )
     assert problem.line > 0
-    assert open_amount(invoice.document) == D("0")
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUBMITTED
     assert ImportRun.objects.get().status == "rejected"
 
 
@@ -369,3 +374,199 @@ def test_file_of_another_kind_is_rejected():
         import_returns(b"<Document xmlns='urn:other'/>", "other.xml")
 
     assert raised.value.problems[0].field == "Document"
+
+
+# Booking on the collection date -----------------------------------------------------------
+
+
+def test_debit_is_posted_and_receipted_on_collection_date(
+    buyer, bill, mandate, smtp_server, django_capture_on_commit_callbacks
+):
+    # given a debit sent to the bank on Monday for collection on Wednesday
+    from o2c.portal.models import PortalUser
+
+    PortalUser.objects.create(customer=buyer, email="compta@boulangerie-martin.example")
+    invoice = bill(buyer, "100.00")
+    payment = schedule(buyer, [invoice], "a")
+    with django_capture_on_commit_callbacks(execute=True):
+        collect(buyer.entity)
+
+    # when the scheduled booking runs before, and then on, the collection date
+    with (
+        time_machine.travel("2025-03-11 23:30:00+01:00", tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        early = sepa.book_collected_debits()
+    sent_before = len(smtp_server.messages)
+    with (
+        time_machine.travel("2025-03-12 00:30:00+01:00", tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        on_the_day = sepa.book_collected_debits()
+        again = sepa.book_collected_debits()
+
+    # then nothing is posted or receipted before Wednesday, and then posted once, dated then
+    assert early == 0
+    assert sent_before == 0
+    assert (on_the_day, again) == (1, 0)
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert payment.paid_on == COLLECTION_DAY
+    assert payment.document.document_date == COLLECTION_DAY
+    assert payment.debit.status == DirectDebitStatus.SUBMITTED
+    assert open_amount(invoice.document) == D("0")
+    assert len(smtp_server.to("compta@boulangerie-martin.example")) == 1
+
+
+def test_rejected_debit_is_never_posted(buyer, bill, mandate):
+    # given a debit that the bank rejects before its collection date
+    invoice = bill(buyer, "100.00")
+    payment = schedule(buyer, [invoice], "a")
+    collection_file = collect(buyer.entity)
+    import_returns(pain002(collection_file.message_id, [(payment.reference, "AC04")]), "s.xml")
+
+    # when the collection date comes
+    with time_machine.travel("2025-03-12 10:00:00+01:00", tick=False):
+        booked = sepa.book_collected_debits()
+
+    # then nothing reaches the ledger
+    assert booked == 0
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.RETURNED
+    assert payment.document is None
+    assert open_amount(invoice.document) == D("120.00")
+
+
+def test_sent_debit_counts_as_in_flight(buyer, bill, mandate):
+    # given a debit of the whole invoice, sent but not yet collected
+    invoice = bill(buyer, "100.00")
+    schedule(buyer, [invoice], "a")
+    collect(buyer.entity)
+
+    # when the customer tries to pay the same invoice again
+    with pytest.raises(PaymentError) as raised:
+        schedule(buyer, [invoice], "b")
+
+    # then it is refused
+    assert raised.value.code == "payment_in_flight"
+
+
+# Sequence types within one file -----------------------------------------------------------
+
+
+def sequence_types(collection_file) -> list[str]:
+    document = parse(collection_file)
+    return [
+        block.findtext("p:PmtTpInf/p:SeqTp", namespaces=NS)
+        for block in document.findall("p:CstmrDrctDbtInitn/p:PmtInf", namespaces=NS)
+        for _ in block.findall("p:DrctDbtTxInf", namespaces=NS)
+    ]
+
+
+def test_new_mandate_has_one_first_debit_per_file(buyer, bill, mandate):
+    # given two debits scheduled under a mandate never collected from
+    first = schedule(buyer, [bill(buyer, "100.00")], "a")
+    second = schedule(buyer, [bill(buyer, "50.00")], "b")
+
+    # when a collection file is made
+    first_file = collect(buyer.entity)
+
+    # then only the first debit is in it, as FRST, and the second waits
+    assert sequence_types(first_file) == ["FRST"]
+    assert first_file.transaction_count == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.debit.collection_file == first_file
+    assert second.status == PaymentStatus.SCHEDULED
+    assert second.debit.status == DirectDebitStatus.SCHEDULED
+
+    # and another file for the same day leaves it for later still
+    with pytest.raises(PaymentError) as raised:
+        collect(buyer.entity)
+    assert raised.value.code == "nothing_to_collect"
+
+    # and a file for the next day collects it as RCUR
+    second_file = collect(buyer.entity, dt.date(2025, 3, 13))
+    assert sequence_types(second_file) == ["RCUR"]
+    second.refresh_from_db()
+    assert second.debit.sequence_type == SequenceType.RECURRING
+
+
+def test_recurring_mandate_takes_every_debit(buyer, bill, mandate):
+    mandate.next_sequence_type = SequenceType.RECURRING
+    mandate.last_collected_on = dt.date(2025, 2, 12)
+    mandate.save()
+    schedule(buyer, [bill(buyer, "100.00")], "a")
+    schedule(buyer, [bill(buyer, "50.00")], "b")
+
+    collection_file = collect(buyer.entity)
+
+    assert sequence_types(collection_file) == ["RCUR", "RCUR"]
+
+
+def test_one_off_mandate_collects_once(buyer, bill):
+    # given two debits under a one-off mandate
+    sepa.sign_mandate(
+        buyer, debtor_name="Boulangerie", iban="DE89370400440532013000", is_recurrent=False
+    )
+    schedule(buyer, [bill(buyer, "10.00")], "a")
+    second = schedule(buyer, [bill(buyer, "20.00")], "b")
+
+    # when files are made
+    collection_file = collect(buyer.entity)
+
+    # then only one OOFF is collected, and the next file cancels the other
+    assert sequence_types(collection_file) == ["OOFF"]
+    with pytest.raises(PaymentError) as raised:
+        collect(buyer.entity, dt.date(2025, 3, 13))
+    assert raised.value.code == "nothing_to_collect"
+    second.refresh_from_db()
+    assert second.status == PaymentStatus.CANCELED
+
+
+# Mandate references and names -----------------------------------------------------------
+
+
+def test_reference_names_the_entity_once(seller, make_customer):
+    # given a customer whose number already starts with the entity code
+    customer = make_customer(seller, number="FR1-C00001", name="Maple Retail")
+
+    # when two mandates are signed
+    first = sepa.sign_mandate(customer, debtor_name="Maple", iban="DE89370400440532013000")
+    second = sepa.sign_mandate(customer, debtor_name="Maple", iban="DE89370400440532013000")
+
+    # then the code appears once, and the sequence number differs
+    assert first.reference == "FR1-C00001-001"
+    assert second.reference == "FR1-C00001-002"
+
+
+def test_reference_keeps_code_when_number_lacks_it(seller, make_customer):
+    # a number that merely starts with the same letters does not carry the code
+    customer = make_customer(seller, number="FR10042", name="Other")
+
+    mandate = sepa.sign_mandate(customer, debtor_name="Other", iban="DE89370400440532013000")
+
+    assert mandate.reference == "FR1-FR10042-001"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Müller & <Söhne> Ωmega Łódź", "Muller Sohne Omega Lodz"),
+        ("Straße Øresund Æbeltoft", "Strasse Oresund Aebeltoft"),
+        ("Αθήνα ΑΕ", "Athina AE"),
+        ("ООО Щука", "OOO Shchuka"),
+        ("Ｆｕｌｌｗｉｄｔｈ ﬁne", "Fullwidth fine"),
+    ],
+)
+def test_names_are_transliterated_not_dropped(name, expected):
+    assert sepa.sepa_text(name, 70) == expected
+
+
+def test_debtor_name_in_the_file_is_transliterated(buyer, bill):
+    sepa.sign_mandate(buyer, debtor_name="Łukasz Øster", iban="DE89370400440532013000")
+    schedule(buyer, [bill(buyer, "10.00")], "a")
+
+    document = parse(collect(buyer.entity))
+
+    assert document.findtext(".//p:Dbtr/p:Nm", namespaces=NS) == "Lukasz Oster"

@@ -3,6 +3,9 @@ webhooks. The ledger shows the invoices paid once, whatever is replayed or forge
 
 import datetime as dt
 import json
+import logging
+import socket
+import time
 from decimal import Decimal
 
 import pytest
@@ -12,6 +15,7 @@ from o2c.ledger.models import Allocation, Document, DocumentKind
 from o2c.ledger.services import open_amount
 from o2c.payments import services
 from o2c.payments.errors import PaymentError
+from o2c.payments.gateways.base import GATEWAY_REFUSED, GATEWAY_UNREACHABLE, GatewayError
 from o2c.payments.models import GatewayEvent, Payment, PaymentStatus
 from o2c.payments.tests.fakes import CARD_3DS, CARD_DECLINED, CARD_OK
 from o2c.payments.tests.fixtures import deliver, event_types
@@ -382,3 +386,163 @@ def test_paid_on_is_entity_local_date(client, fake_stripe, buyer, bill):
     assert Allocation.objects.get(credit_document=payment.document).allocated_on == dt.date(
         2025, 4, 1
     )
+
+
+def closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def test_unreachable_stripe_shows_plain_message(fake_stripe, buyer, bill, settings, caplog):
+    # given Stripe's API address on a port where nothing listens
+    settings.O2C_PAYMENT_GATEWAYS["stripe"]["api_base"] = closed_port_url()
+    invoice = bill(buyer, "100.00")
+
+    # when a card payment starts
+    with pytest.raises(GatewayError) as raised, caplog.at_level(logging.WARNING):
+        start(buyer, [invoice])
+
+    # then the customer reads a plain sentence, and the detail is in the log with the ids
+    assert raised.value.code == "gateway_unreachable"
+    assert raised.value.message == GATEWAY_UNREACHABLE
+    payment = Payment.objects.get()
+    assert payment.status == PaymentStatus.FAILED
+    assert payment.failure_reason == GATEWAY_UNREACHABLE
+    logged = caplog.text
+    assert payment.reference in logged
+    assert buyer.number in logged
+    assert "APIConnectionError" in logged
+
+
+def test_refused_checkout_hides_stripe_text(fake_stripe, buyer, bill, settings):
+    # given a secret key that Stripe does not accept
+    settings.O2C_PAYMENT_GATEWAYS["stripe"]["secret_key"] = "sk_test_wrong"
+    invoice = bill(buyer, "100.00")
+
+    with pytest.raises(GatewayError) as raised:
+        start(buyer, [invoice])
+
+    assert raised.value.code == "gateway_refused"
+    assert raised.value.message == GATEWAY_REFUSED
+    assert "Invalid API Key" not in raised.value.message
+
+
+def post_signed(client, fake, event: dict, timestamp: int | None = None):
+    body = json.dumps(event).encode()
+    return client.post(
+        "/payments/webhooks/stripe/",
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=fake.sign(body, timestamp=timestamp),
+    )
+
+
+@pytest.mark.parametrize("missing", ["data", "created", "id", "type"])
+def test_signed_event_missing_a_field_is_rejected(client, fake_stripe, missing, caplog):
+    # given an event signed with the right secret but without one of its fields
+    event = fake_stripe.event("checkout.session.completed", {"id": "cs_test_1"})
+    del event[missing]
+
+    # when it arrives
+    with caplog.at_level(logging.WARNING):
+        response = post_signed(client, fake_stripe, event)
+
+    # then it is rejected as malformed, logged, and nothing is recorded
+    assert response.status_code == 400
+    assert response.content == b"malformed event"
+    assert "Webhook from stripe rejected" in caplog.text
+    assert GatewayEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"data": {"object": "not an object"}},
+        {"created": "yesterday"},
+        {"data": {"object": {"metadata": "text", "payment_intent": "pi_1"}}},
+    ],
+)
+def test_signed_event_of_wrong_shape_is_rejected(client, fake_stripe, change):
+    event = fake_stripe.event("payment_intent.succeeded", {"id": "pi_1"})
+    event.update(change)
+
+    response = post_signed(client, fake_stripe, event)
+
+    assert response.status_code == 400
+    assert GatewayEvent.objects.count() == 0
+
+
+def test_future_signature_is_rejected(client, fake_stripe, buyer, bill):
+    # given an event signed ten minutes ahead of the clock (the tolerance is five)
+    invoice = bill(buyer, "100.00")
+    payment = start(buyer, [invoice])
+    pay_on_page(fake_stripe, payment)
+    body, _ = fake_stripe.outbox[0]
+    ahead = fake_stripe.sign(body, timestamp=int(time.time()) + 600)
+
+    # when it arrives
+    response = client.post(
+        "/payments/webhooks/stripe/",
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=ahead,
+    )
+
+    # then it is rejected like a stale one
+    assert response.status_code == 400
+    assert response.content == b"invalid signature"
+    assert GatewayEvent.objects.count() == 0
+    assert open_amount(invoice.document) == D("120.00")
+
+
+def test_mismatch_on_settled_payment_keeps_it(client, fake_stripe, buyer, bill):
+    # given a settled card payment of 120.00
+    invoice = bill(buyer, "100.00")
+    payment = start(buyer, [invoice])
+    pay_on_page(fake_stripe, payment)
+    deliver(client, fake_stripe, "stripe")
+
+    # when a later signed event for it reports another amount
+    session = dict(fake_stripe.sessions[payment.gateway_session_id], amount_total=100)
+    fake_stripe.send_event("checkout.session.completed", fake_stripe.public_session(session))
+    deliver(client, fake_stripe, "stripe")
+
+    # then the settled payment is left as it is
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert payment.failure_reason == ""
+    assert GatewayEvent.objects.order_by("id").last().outcome == (
+        "already settled: amount mismatch ignored"
+    )
+    assert open_amount(invoice.document) == D("0")
+
+
+def test_open_checkout_holds_its_amount(client, fake_stripe, buyer, bill):
+    # given a card checkout for 120.00 that the customer has not paid yet
+    invoice = bill(buyer, "100.00")
+    first = start(buyer, [invoice], key="tab-1")
+
+    # when a second checkout for the same invoice starts
+    with pytest.raises(PaymentError) as raised:
+        start(buyer, [invoice], key="tab-2")
+
+    # then it is refused, and once the first expires the amount can be paid again
+    assert raised.value.code == "payment_in_flight"
+    fake_stripe.expire(first.gateway_session_id)
+    deliver(client, fake_stripe, "stripe")
+    second = start(buyer, [invoice], key="tab-3")
+    assert second.amount == D("120.00")
+
+
+def test_failed_checkout_holds_nothing(fake_stripe, buyer, bill, settings):
+    # given a checkout that the gateway refused
+    invoice = bill(buyer, "100.00")
+    settings.O2C_PAYMENT_GATEWAYS["stripe"]["secret_key"] = "sk_test_wrong"
+    with pytest.raises(GatewayError):
+        start(buyer, [invoice], key="tab-1")
+
+    # then the invoice can still be paid in full
+    settings.O2C_PAYMENT_GATEWAYS["stripe"]["secret_key"] = fake_stripe.secret_key
+    assert start(buyer, [invoice], key="tab-2").amount == D("120.00")

@@ -508,3 +508,44 @@ def test_payment_made_elsewhere_shows_in_history(portal_client, world):
     assert "BANK-9" in response.content.decode()
     assert "OLD-2024-17" in detail.content.decode()
     assert open_amount(world["imported"]) == D("50.00")
+
+
+def test_second_card_payment_is_refused_and_explained(portal_client, world, fake_stripe):
+    # given a card checkout already started for the whole of an invoice, as in another tab
+    document = world["billed"].document
+    form = {"invoice": [document.pk], f"amount_{document.pk}": "120.00", "method": "card"}
+    portal_client.post(reverse("portal:pay"), {**form, "idempotency_key": "tab-1"})
+
+    # when the customer opens the pay page again and submits the same amount
+    page = portal_client.get(reverse("portal:pay"), {"invoice": document.pk})
+    again = portal_client.post(
+        reverse("portal:pay"), {**form, "idempotency_key": "tab-2"}, follow=True
+    )
+
+    # then nothing is proposed, the page says why, and no second payment starts
+    assert page.context["rows"][0]["proposed"] == D("0")
+    assert page.context["rows"][0]["pending"] == D("120.00")
+    # the customer reads French
+    assert "déjà en cours de paiement par carte ou prélèvement" in page.content.decode()
+    assert "already being paid by a card payment or direct debit" in again.content.decode()
+    assert Payment.objects.count() == 1
+
+
+def test_scheduled_debit_lowers_what_card_may_pay(portal_client, buyer, world, fake_stripe):
+    # given a direct debit of 100.00 scheduled on an invoice of 120.00
+    sepa.sign_mandate(buyer, debtor_name="Boulangerie", iban="DE89370400440532013000")
+    document = world["billed"].document
+    sepa.schedule_debit(buyer, [(document.pk, "100.00")], idempotency_key="debit")
+
+    # when the customer opens the pay page and tries to pay 120.00 by card
+    page = portal_client.get(reverse("portal:pay"), {"invoice": document.pk})
+    refused = portal_client.post(
+        reverse("portal:pay"),
+        {"invoice": [document.pk], f"amount_{document.pk}": "120.00", "method": "card"},
+        follow=True,
+    )
+
+    # then only the other 20.00 is proposed and accepted
+    assert page.context["rows"][0]["proposed"] == D("20.00")
+    assert "at most 20.00 EUR, not 120.00" in refused.content.decode()
+    assert Payment.objects.count() == 1

@@ -11,7 +11,10 @@ from o2c.payments import payouts, sepa, sepa_returns, services
 
 
 class Command(BaseCommand):
-    help = "Create SEPA collection files, load returns and payout reports, expire checkouts."
+    help = (
+        "Create SEPA collection files, post collected debits, load returns and payout "
+        "reports, expire checkouts."
+    )
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="action", required=True)
@@ -29,6 +32,7 @@ class Command(BaseCommand):
         report.add_argument("file", type=Path)
         report.add_argument("--entity", required=True, help="Entity code, e.g. FR1.")
         commands.add_parser("expire", help="Cancel card checkouts left unpaid.")
+        commands.add_parser("book", help="Post the direct debits whose collection date has come.")
 
     def handle(self, *args, **options):
         try:
@@ -66,6 +70,9 @@ class Command(BaseCommand):
             path.read_bytes(), path.name, entity=self._entity(options["entity"])
         )
         self.stdout.write(f"{path.name}: {result.counts}")
+
+    def _book(self, options):
+        self.stdout.write(f"{sepa.book_collected_debits()} direct debits posted")
 
     def _expire(self, options):
         self.stdout.write(f"{services.expire_abandoned_payments()} checkouts canceled")
