@@ -11,6 +11,9 @@ class RecordProblem:
     line: int
     field: str
     message: str
+    # True when the problem stops the rest of the file from being read (bad bytes),
+    # so no record of it can be imported, not even under quarantine.
+    whole_file: bool = False
 
     def __str__(self):
         return f"{self.file} line {self.line}, field {self.field}: {self.message}"
@@ -31,7 +34,7 @@ class ImportRejected(O2CError):
             "{file} was not imported: {count} record(s) have errors. Fix them, or run with "
             "--quarantine to import the rest.\n{shown}{more}",
             file=file,
-            count=len(problems),
+            count=len({problem.line for problem in problems}),
             shown=shown,
             more=more,
         )
