@@ -57,7 +57,7 @@ def _text(element, *path: str) -> str:
 
 
 class _ElementError(Exception):
-    """A value of one element that cannot be read; parse() adds the file name."""
+    """A value of one element that cannot be read. parse() adds the file name."""
 
     def __init__(self, element, message: str):
         self.element = element
