@@ -29,10 +29,19 @@ class ImportRejected(O2CError):
         self.problems = problems
         shown = "\n".join(f"  {problem}" for problem in problems[:20])
         more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+        if any(problem.whole_file or problem.line <= 1 for problem in problems):
+            template = (
+                "{file} was not imported: the file cannot be read as a whole, so --quarantine "
+                "cannot import the rest either. Fix it and import it again.\n{shown}{more}"
+            )
+        else:
+            template = (
+                "{file} was not imported: {count} record(s) have errors. Fix them, or run with "
+                "--quarantine to import the rest.\n{shown}{more}"
+            )
         super().__init__(
             "import_rejected",
-            "{file} was not imported: {count} record(s) have errors. Fix them, or run with "
-            "--quarantine to import the rest.\n{shown}{more}",
+            template,
             file=file,
             count=len({problem.line for problem in problems}),
             shown=shown,

@@ -142,8 +142,11 @@ def _read_rows(path: Path, profile: Profile, report: Progress):
             rows.append(item)
             if len(rows) % PROGRESS_EVERY == 0:
                 report(f"read {len(rows):,} records")
-    with_errors = count_records(problems)
-    report(f"read {len(rows) + with_errors:,} records, {with_errors:,} with errors")
+    if any(problem.whole_file for problem in problems):
+        report("stopped reading: the file cannot be read as a whole")
+    else:
+        with_errors = count_records(problems)
+        report(f"read {len(rows) + with_errors:,} records, {with_errors:,} with errors")
     return rows, problems
 
 

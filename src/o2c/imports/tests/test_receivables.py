@@ -212,6 +212,7 @@ def test_missing_column_rejects_file_even_in_quarantine(tmp_path, mapping, db):
         import_receivables(path, "generic", mapping=mapping, quarantine=True)
 
     assert "column missing from the header" in raised.value.message
+    assert "--quarantine cannot import the rest either" in raised.value.message
 
 
 def test_mapping_without_required_column_is_refused(tmp_path, db):
@@ -353,6 +354,7 @@ def test_undecodable_byte_names_its_line_and_rejects_in_quarantine(tmp_path, map
     assert "latin1.csv line 5, field encoding: byte(s) e9 are not valid utf-8-sig" in (
         raised.value.message
     )
+    assert "--quarantine cannot import the rest either" in raised.value.message
     assert Document.objects.count() == 0
 
 
