@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -333,17 +334,9 @@ def _check(parsed, file_name, entity, create_accounts, accept_unbalanced):
                 RecordProblem(file_name, statement.source_line, "currency", error.message)
             )
             continue
-        for line in statement.lines:
-            if line.currency != statement.currency:
-                problems.append(
-                    RecordProblem(
-                        file_name,
-                        line.source_line,
-                        "currency",
-                        f"{where}: a line in {line.currency} on an account in {statement.currency}",
-                    )
-                )
+        problems.extend(_amount_problems(statement, file_name, where))
         account = _resolve_account(statement, entity, create_accounts)
+        problems.extend(_currency_problems(statement, account, file_name, where))
         if account is None and statement.account:
             problems.append(
                 RecordProblem(
@@ -386,16 +379,95 @@ def _check(parsed, file_name, entity, create_accounts, accept_unbalanced):
     return problems, accounts
 
 
+def _amount_problems(statement: ParsedStatement, file_name: str, where: str):
+    """Return a problem for each balance or line too large for o2c to store."""
+    problems = []
+    figures = [
+        (statement.source_line, "balance", statement.opening_balance),
+        (statement.source_line, "balance", statement.closing_balance),
+        *((line.source_line, "amount", line.amount) for line in statement.lines),
+        *((line.source_line, "amount", line.original_amount) for line in statement.lines),
+        *((line.source_line, "amount", line.charges_amount) for line in statement.lines),
+    ]
+    for source_line, field_name, amount in figures:
+        if amount is None:
+            continue
+        try:
+            money.check_amount_range(amount, field_name)
+        except money.MoneyError as error:
+            problems.append(
+                RecordProblem(file_name, source_line, field_name, f"{where}: {error.message}")
+            )
+    return problems
+
+
+def _currency_problems(statement: ParsedStatement, account, file_name: str, where: str):
+    """Return a problem for each line whose currency is not the account's.
+
+    A registered account's currency is the one to hold lines against. Without one,
+    the statement's currency is, as the file states it or as its amounts show it.
+    """
+    if account is not None:
+        holder = f"account {account.identifier} in {account.currency}"
+        expected = account.currency
+    elif statement.currency_stated:
+        holder = f"an account in {statement.currency}"
+        expected = statement.currency
+    else:
+        holder = (
+            f"a statement in {statement.currency} (the file names no account currency, so "
+            "o2c takes that of its balances or first entry)"
+        )
+        expected = statement.currency
+    problems = [
+        RecordProblem(
+            file_name,
+            line.source_line,
+            "currency",
+            f"{where}: a line in {line.currency} on {holder}",
+        )
+        for line in statement.lines
+        if line.currency != expected
+    ]
+    if not problems and account is not None and statement.currency != account.currency:
+        problems.append(
+            RecordProblem(
+                file_name,
+                statement.source_line,
+                "currency",
+                f"{where}: the statement's amounts are in {statement.currency}, the account "
+                f"is in {account.currency}",
+            )
+        )
+    return problems
+
+
 def _resolve_account(statement: ParsedStatement, entity, create_accounts) -> BankAccount | None:
+    """Return the registered account the statement belongs to, creating it on request.
+
+    When the file names no currency for the account, an identifier registered in one
+    currency only is that account, whatever currency the amounts show.
+    """
     if not statement.account:
         return None
     identifier = normalize_identifier(statement.account, statement.currency)
-    candidates = BankAccount.objects.filter(currency=statement.currency).select_related("entity")
+    accounts = BankAccount.objects.select_related("entity")
     if entity is not None:
-        candidates = candidates.filter(entity=entity)
+        accounts = accounts.filter(entity=entity)
+    candidates = accounts.filter(currency=statement.currency)
     found = candidates.filter(identifier=identifier).first()
-    if found is None and statement.account_iban:
-        found = candidates.filter(iban=valid_iban(statement.account_iban)).first()
+    # valid_iban() returns "" for a malformed IBAN, which must not match accounts
+    # registered without one.
+    iban = valid_iban(statement.account_iban) if statement.account_iban else ""
+    if found is None and iban:
+        found = candidates.filter(iban=iban).first()
+    if found is None and not statement.currency_stated:
+        named = Q(identifier=normalize_identifier(statement.account))
+        if iban:
+            named |= Q(iban=iban)
+        same_identifier = list(accounts.filter(named)[:2])
+        if len(same_identifier) == 1:
+            found = same_identifier[0]
     if found is not None or not create_accounts or entity is None:
         return found
     iban = valid_iban(identifier)
@@ -413,11 +485,15 @@ def _resolve_account(statement: ParsedStatement, entity, create_accounts) -> Ban
 def _write_statement(
     parsed: ParsedStatement, account: BankAccount, file_name, run, result, occurrences: Counter
 ) -> None:
+    # Imports of one account run one at a time (PostgreSQL; SQLite has one writer), so
+    # the checks below see every statement written before.
+    BankAccount.objects.select_for_update().filter(pk=account.pk).first()
     fingerprint = parsed.fingerprint()
     if Statement.objects.filter(bank_account=account, fingerprint=fingerprint).exists():
         result.statements_already_imported += 1
         result.lines_already_imported += len(parsed.lines)
         return
+    _reject_changed_statement(parsed, account, fingerprint, file_name)
     outcome, difference, note = parsed.balance_outcome
     if outcome == BalanceCheck.UNCHECKED and parsed.format in STATEMENT_FORMATS:
         outcome = BalanceCheck.MISMATCH
@@ -496,6 +572,49 @@ def _write_statement(
     result.lines_created += len(new_lines)
     result.lines_already_imported += duplicates
     result.statements.append(statement)
+
+
+def _reject_changed_statement(parsed: ParsedStatement, account, fingerprint, file_name) -> None:
+    """Raise ParseError if the statement was imported before with other content.
+
+    A statement proper (MT940, camt.053) is identified by its reference (:20: and
+    :28C:, or Stmt Id and sequence), its account, its start date and opening balance.
+    The same statement with other lines is a corrected or tampered copy: importing it
+    would book its changed lines a second time. Interim reports (MT942, camt.052) and
+    notifications grow during the day under one reference, so they are not checked
+    here. Their lines are matched one by one instead.
+    """
+    if parsed.format not in STATEMENT_FORMATS or not parsed.statement_id:
+        return
+    earlier = (
+        Statement.objects.filter(
+            bank_account=account,
+            format=parsed.format,
+            statement_id=parsed.statement_id[:140],
+            sequence=parsed.sequence[:40],
+            period_from=parsed.period_from,
+            opening_balance=parsed.opening_balance,
+        )
+        .exclude(fingerprint=fingerprint)
+        .order_by("imported_at")
+        .first()
+    )
+    if earlier is None:
+        return
+    imported = timezone.localtime(earlier.imported_at)
+    raise ParseError(
+        [
+            RecordProblem(
+                file_name,
+                parsed.source_line,
+                "statement",
+                f"statement {parsed.statement_id} of account {account.identifier} was already "
+                f"imported with different content (imported {imported:%Y-%m-%d %H:%M}, file "
+                f"{earlier.file_name}); nothing of this file was imported. Ask the bank which "
+                "version is right",
+            )
+        ]
+    )
 
 
 def _line_fingerprints(account: BankAccount, parsed: ParsedStatement, seen: Counter) -> list[str]:

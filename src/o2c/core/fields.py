@@ -20,6 +20,9 @@ from django.db import models
 SCALE = 4
 _QUANTUM = Decimal(1).scaleb(-SCALE)
 MAX_DIGITS = 19
+# Amounts must be smaller than this in size: numeric(19, 4) keeps 15 integer digits,
+# and on SQLite the scaled integer then stays within a signed 64-bit integer.
+_LIMIT = Decimal(10) ** (MAX_DIGITS - SCALE)
 
 
 class MoneyField(models.Field):
@@ -65,6 +68,13 @@ class MoneyField(models.Field):
             value = self.get_prep_value(value)
         if value is None:
             return None
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a finite amount of money")
+        if abs(value) >= _LIMIT:
+            raise ValueError(
+                f"{value} does not fit a money column: amounts must be smaller than "
+                f"{_LIMIT:,} in size (numeric({MAX_DIGITS}, {SCALE}))"
+            )
         if value.quantize(_QUANTUM) != value:
             raise ValueError(f"{value} has more than {SCALE} decimals")
         if connection.vendor == "sqlite":

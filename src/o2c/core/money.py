@@ -6,6 +6,7 @@ explicit rounding mode, so that a ledger amount, a gateway amount and a printed
 amount are always the same number.
 """
 
+import re
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
@@ -27,8 +28,50 @@ ROUNDING_MODES = {
 _ISO_4217_MINOR_UNIT_OVERRIDES = {"HUF": 2, "COP": 2, "IDR": 2, "MGA": 2}
 
 
+# MoneyField stores numeric(19, 4): 15 digits before the decimal point, 4 after.
+MAX_AMOUNT = Decimal(10) ** 15
+MAX_AMOUNT_TEXT = "999,999,999,999,999.9999"
+# Digits with an optional sign and decimal point: what a person writes as an amount.
+# Decimal() also reads exponents ("1e3"), NaN, Infinity and underscores ("1_000").
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
 class MoneyError(O2CError):
     """An amount or currency that o2c cannot accept as money."""
+
+
+def parse_plain_number(text: str) -> Decimal:
+    """Return the Decimal written in `text`, which must be a plain number such as -1234.50.
+
+    Raises MoneyError with code "not_a_number" for text that is no number at all, and
+    "not_plain_number" for forms that Decimal reads but a person does not write as an
+    amount (exponent, NaN, Infinity, underscores).
+    """
+    if PLAIN_NUMBER.fullmatch(text):
+        return Decimal(text)
+    try:
+        Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise MoneyError("not_a_number", "{value!r} is not a number", value=text) from None
+    raise MoneyError(
+        "not_plain_number",
+        "{value!r} is not a plain number; write digits with an optional sign and decimal "
+        "point, such as 1000.00",
+        value=text,
+    )
+
+
+def check_amount_range(amount: Decimal, field: str = "amount") -> Decimal:
+    """Return the amount, or raise MoneyError if it does not fit numeric(19, 4)."""
+    if abs(amount) >= MAX_AMOUNT:
+        raise MoneyError(
+            "amount_too_large",
+            "{field} {value} is larger than the maximum {maximum}",
+            field=field,
+            value=amount,
+            maximum=MAX_AMOUNT_TEXT,
+        )
+    return amount
 
 
 @cache
@@ -83,25 +126,29 @@ def parse_amount(value, currency: str, *, policy: str = "reject", field: str = "
     `policy` says what happens to more decimals than the currency has: "reject" raises
     an error naming the field, "round" rounds once, half-up. Every input path (imports,
     API, web forms, gateways) calls this, so the same input gives the same amount.
-    Floats are refused: they cannot hold most decimal amounts exactly.
+    Floats are refused: they cannot hold most decimal amounts exactly. Text must be a
+    plain number (no exponent, NaN or Infinity), and the amount must be below
+    MAX_AMOUNT in size, the most a MoneyField stores.
     """
     if isinstance(value, float):
         raise TypeError("money must not be a float; pass a Decimal or its text")
-    text = str(value).strip().replace(" ", "")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise MoneyError(
-            "invalid_amount",
-            "{field} {value!r} is not a number.",
-            field=field,
-            value=value,
-        ) from None
+    if isinstance(value, Decimal | int):
+        amount = Decimal(value)
+        text = str(value)
+    else:
+        text = str(value).strip().replace(" ", "")
+        try:
+            amount = parse_plain_number(text)
+        except MoneyError as error:
+            raise MoneyError(
+                "invalid_amount", "{field} {problem}.", field=field, problem=error.message
+            ) from None
     if not amount.is_finite():
         raise MoneyError(
             "invalid_amount", "{field} {value!r} is not a number.", field=field, value=value
         )
-    rounded = round_amount(amount, currency)
+    check_amount_range(amount, field)
+    rounded = check_amount_range(round_amount(amount, currency), field)
     if rounded != amount and policy == "reject":
         raise MoneyError(
             "too_many_decimals",

@@ -85,7 +85,8 @@ def import_receivables(
     sha256 = file_sha256(path)
 
     rows, problems = _read_rows(path, profile, report)
-    file_level = [problem for problem in problems if problem.line <= 1]
+    records_read = len(rows) + count_records(problems)
+    file_level = [problem for problem in problems if problem.line <= 1 or problem.whole_file]
     if file_level or (problems and not quarantine):
         _record_rejection(path, profile, sha256, started_at, problems, actor)
         raise ImportRejected(path.name, problems)
@@ -108,33 +109,44 @@ def import_receivables(
                 user=actor,
             )
             counts = loader.write(rows, run)
-            counts["records_quarantined"] = len(problems)
+            counts["records_read"] = records_read
+            counts["records_imported"] = len(rows)
+            counts["records_quarantined"] = count_records(problems)
             run.counts = counts
             run.finished_at = timezone.now()
             run.save(update_fields=["counts", "finished_at"])
     except ImportRejected as rejection:
         _record_rejection(path, profile, sha256, started_at, rejection.problems, actor)
         raise
+    if problems:
+        report(
+            f"read {records_read:,} records: imported {len(rows):,}, "
+            f"quarantined {counts['records_quarantined']:,}"
+        )
     logger.info("Import run %s of %s: %s", run.pk, path.name, counts)
     return ImportResult(run, counts, problems)
+
+
+def count_records(problems: list[RecordProblem]) -> int:
+    """Return how many records the problems are about: a record can have several."""
+    return len({problem.line for problem in problems})
 
 
 def _read_rows(path: Path, profile: Profile, report: Progress):
     rows: list[ReceivableRow] = []
     problems: list[RecordProblem] = []
-    try:
-        for item in profile.rows(path):
-            if isinstance(item, RecordProblem):
-                problems.append(item)
-            else:
-                rows.append(item)
-                if len(rows) % PROGRESS_EVERY == 0:
-                    report(f"read {len(rows):,} records")
-    except UnicodeDecodeError as error:
-        problems.append(
-            RecordProblem(path.name, 0, "encoding", f"not readable as text ({error.reason})")
-        )
-    report(f"read {len(rows):,} records, {len(problems)} with errors")
+    for item in profile.rows(path):
+        if isinstance(item, RecordProblem):
+            problems.append(item)
+        else:
+            rows.append(item)
+            if len(rows) % PROGRESS_EVERY == 0:
+                report(f"read {len(rows):,} records")
+    if any(problem.whole_file for problem in problems):
+        report("stopped reading: the file cannot be read as a whole")
+    else:
+        with_errors = count_records(problems)
+        report(f"read {len(rows) + with_errors:,} records, {with_errors:,} with errors")
     return rows, problems
 
 
@@ -148,7 +160,7 @@ def _record_rejection(path, profile, sha256, started_at, problems, actor) -> Non
         started_at=started_at,
         finished_at=timezone.now(),
         problems=[problem.as_dict() for problem in problems[:1000]],
-        counts={"records_with_errors": len(problems)},
+        counts={"records_with_errors": count_records(problems)},
         user=actor,
     )
     logger.warning("Import of %s: rejected, %d problem(s)", path.name, len(problems))
@@ -171,7 +183,8 @@ class _Loader:
     # Checking -----------------------------------------------------------------
 
     def _problem(self, row: ReceivableRow, field_name: str, message: str) -> RecordProblem:
-        return RecordProblem(self.path.name, row.line, field_name, message)
+        """Return a problem of the row's field, named by its column in the file if it has one."""
+        return RecordProblem(self.path.name, row.line, self.profile.column_for(field_name), message)
 
     def entity_code_of(self, row: ReceivableRow) -> str:
         return self.override_entity or row.entity_code or self.profile.default_entity
@@ -232,39 +245,48 @@ class _Loader:
         code = self.entity_code_of(row)
         entity = self.entities.get(code)
         if entity is None:
-            label = "entity" if row.entity_code else "--entity"
-            return [
-                self._problem(
-                    row, label, f"entity {code!r} does not exist and the profile does not define it"
-                )
-            ]
+            message = f"entity {code!r} does not exist and the profile does not define it"
+            if row.entity_code and not self.override_entity:
+                return [self._problem(row, "entity", message)]
+            return [RecordProblem(self.path.name, row.line, "--entity", message)]
         try:
             row.currency = money.check_currency(row.currency)
-            row.amount = money.parse_amount(row.amount, row.currency, policy=entity.amount_policy)
-            if row.paid_amount is not None:
-                row.paid_amount = money.parse_amount(
-                    row.paid_amount, row.currency, policy=entity.amount_policy, field="paid amount"
-                )
         except O2CError as error:
-            field_name = "currency" if error.code == "unknown_currency" else "amount"
-            return [self._problem(row, field_name, error.message)]
+            return [self._problem(row, "currency", error.message)]
+        for field_name in ("amount", "paid_amount"):
+            value = getattr(row, field_name)
+            if value is None:
+                continue
+            try:
+                amount = money.parse_amount(
+                    value,
+                    row.currency,
+                    policy=entity.amount_policy,
+                    field=self.profile.column_for(field_name),
+                )
+            except O2CError as error:
+                found.append(self._problem(row, field_name, error.message))
+            else:
+                setattr(row, field_name, amount)
+        if found:
+            return found
         if row.amount <= ZERO:
             found.append(self._problem(row, "amount", f"must be positive, not {row.amount}"))
         if row.due_date < row.invoice_date:
             found.append(
                 self._problem(
-                    row, "due date", f"{row.due_date} is before the invoice date {row.invoice_date}"
+                    row, "due_date", f"{row.due_date} is before the invoice date {row.invoice_date}"
                 )
             )
         found.extend(self._check_settlement(row, entity))
         if row.payment_term and row.payment_term not in self.terms:
-            found.append(self._problem(row, "payment term", f"{row.payment_term!r} does not exist"))
+            found.append(self._problem(row, "payment_term", f"{row.payment_term!r} does not exist"))
         key = (code, row.invoice_number)
         if key in seen:
             found.append(
                 self._problem(
                     row,
-                    "invoice number",
+                    "invoice_number",
                     f"{row.invoice_number} already appears on line {seen[key]}",
                 )
             )
@@ -277,20 +299,20 @@ class _Loader:
     def _check_settlement(self, row: ReceivableRow, entity: LegalEntity) -> list[RecordProblem]:
         found = []
         if row.paid_amount is not None and row.paid_on is None:
-            found.append(self._problem(row, "paid on", "a paid amount needs the date it was paid"))
+            found.append(self._problem(row, "paid_on", "a paid amount needs the date it was paid"))
         if row.paid_on is None:
             return found
         if row.paid_on < row.invoice_date:
             found.append(
                 self._problem(
-                    row, "paid on", f"{row.paid_on} is before the invoice date {row.invoice_date}"
+                    row, "paid_on", f"{row.paid_on} is before the invoice date {row.invoice_date}"
                 )
             )
         if row.paid_on > entity.today():
-            found.append(self._problem(row, "paid on", f"{row.paid_on} is in the future"))
+            found.append(self._problem(row, "paid_on", f"{row.paid_on} is in the future"))
         if row.paid_amount is not None and row.paid_amount <= ZERO:
             found.append(
-                self._problem(row, "paid amount", f"must be positive, not {row.paid_amount}")
+                self._problem(row, "paid_amount", f"must be positive, not {row.paid_amount}")
             )
         return found
 
@@ -312,7 +334,6 @@ class _Loader:
 
     def write(self, rows: list[ReceivableRow], run: ImportRun) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
-        counts["records"] = len(rows)
         by_entity: dict[str, list[ReceivableRow]] = defaultdict(list)
         for row in rows:
             by_entity[self.entity_code_of(row)].append(row)
@@ -397,18 +418,20 @@ class _Loader:
         _, amount, currency, invoice_date, due_date, customer_id = known
         customer = customers[row.customer_number]
         differences = [
-            ("customer", customer.pk, customer_id, row.customer_number),
+            ("customer_number", customer.pk, customer_id, row.customer_number),
             ("amount", row.amount, amount, row.amount),
             ("currency", row.currency, currency, row.currency),
-            ("invoice date", row.invoice_date, invoice_date, row.invoice_date),
-            ("due date", row.due_date, due_date, row.due_date),
+            ("invoice_date", row.invoice_date, invoice_date, row.invoice_date),
+            ("due_date", row.due_date, due_date, row.due_date),
         ]
         for field_name, mine, theirs, shown in differences:
             if mine != theirs:
+                described = "customer" if field_name == "customer_number" else field_name
                 return self._problem(
                     row,
                     field_name,
-                    f"invoice {row.invoice_number} is already posted with a different {field_name} "
+                    f"invoice {row.invoice_number} is already posted with a different "
+                    f"{described.replace('_', ' ')} "
                     f"(this file: {shown}); posted invoices are not edited, post a credit note",
                 )
         payment = imported_payments.get(PAYMENT_PREFIX + row.invoice_number)
@@ -418,7 +441,7 @@ class _Loader:
             if row.paid_on is None or row.paid_on != paid_on or expected_amount != paid_amount:
                 return self._problem(
                     row,
-                    "paid on",
+                    "paid_on",
                     f"invoice {row.invoice_number} was imported as paid {paid_amount} "
                     f"on {paid_on}; "
                     "this file says otherwise. Reverse that payment first if it was wrong",

@@ -98,7 +98,16 @@ def _read(content: bytes, file_name: str) -> tuple[list[tuple[int, dict]], list[
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        return [], [RecordProblem(file_name, 0, "encoding", f"not UTF-8 text ({error.reason})")]
+        line = content.count(b"\n", 0, error.start) + 1
+        bad = content[error.start : error.end].hex(" ")
+        return [], [
+            RecordProblem(
+                file_name,
+                line,
+                "encoding",
+                f"byte(s) {bad} are not UTF-8 ({error.reason}); save the file as UTF-8",
+            )
+        ]
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -118,8 +127,14 @@ def _read(content: bytes, file_name: str) -> tuple[list[tuple[int, dict]], list[
     rows = []
     for row in reader:
         line = reader.line_num
-        if None in row:
-            return [], [RecordProblem(file_name, line, "row", "more cells than header columns")]
+        # DictReader puts surplus cells under the key None and fills missing ones with None.
+        cells = len(header) + len(row.get(None, [])) - list(row.values()).count(None)
+        if cells != len(header):
+            return [], [
+                RecordProblem(
+                    file_name, line, "row", f"{cells} fields, the header has {len(header)}"
+                )
+            ]
         values = {key: (value or "").strip() for key, value in row.items()}
         if not any(values.values()):
             continue

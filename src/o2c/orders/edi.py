@@ -19,12 +19,13 @@ Segments read from an 850 (version 004010 names):
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from x12 import X12Error, parse_x12_interchange, tokenize_x12
 
+from o2c.core import money
 from o2c.core.errors import O2CError
 from o2c.imports.errors import RecordProblem
 from o2c.imports.models import ImportRun, ImportStatus
@@ -75,6 +76,10 @@ class _PurchaseOrder:
     request: OrderRequest
     line_segments: list[int] = field(default_factory=list)
     line_elements: list[list[str]] = field(default_factory=list)
+    # Segment numbers of the order's own fields (BEG, CUR, header DTM), and of each
+    # line's DTM, so a problem names the segment the value came from.
+    header_segments: dict[str, int] = field(default_factory=dict)
+    line_date_segments: dict[int, int] = field(default_factory=dict)
     problems: list[OrderProblem] = field(default_factory=list)
     order: Order | None = None
     validated: ValidOrder | None = None
@@ -242,13 +247,27 @@ def _take_control_number(partner: TradingPartner) -> int:
 
 def _record_problem(file_name: str, purchase_order: _PurchaseOrder, problem: OrderProblem):
     element = FIELD_ELEMENTS.get(problem.field, problem.field)
+    message = problem.message
+    if problem.code == "invalid_date":
+        value = _date_value(purchase_order, problem)
+        message = f"{value!r} is not a date in the X12 form CCYYMMDD"
     if problem.line and problem.line <= len(purchase_order.line_segments):
         segment = purchase_order.line_segments[problem.line - 1]
+        if problem.field == "requested_on":
+            segment = purchase_order.line_date_segments.get(problem.line, segment)
         where = f"PO {purchase_order.number}, PO1 line {problem.line}, {element}"
     else:
-        segment = 0
+        segment = purchase_order.header_segments.get(problem.field, 0)
         where = f"PO {purchase_order.number}, {element}"
-    return RecordProblem(file_name, segment, where, problem.message)
+    return RecordProblem(file_name, segment, where, message)
+
+
+def _date_value(purchase_order: _PurchaseOrder, problem: OrderProblem) -> str:
+    """Return the date text as the 850 sent it, for the field a problem names."""
+    request = purchase_order.request
+    if problem.field == "requested_on" and 1 <= problem.line <= len(request.lines):
+        return str(request.lines[problem.line - 1].requested_on or "")
+    return str(getattr(request, problem.field, "") or "")
 
 
 def _purchase_orders(interchange, partner: TradingPartner, file_name: str):
@@ -292,9 +311,10 @@ def _purchase_orders(interchange, partner: TradingPartner, file_name: str):
 
 
 def _decimal(text: str) -> Decimal | None:
+    """Return the plain number in an X12 numeric element, or None."""
     try:
-        return Decimal(text)
-    except InvalidOperation:
+        return money.parse_plain_number(text)
+    except money.MoneyError:
         return None
 
 
@@ -327,15 +347,19 @@ def _map_850(transaction_set, partner, file_name, problems) -> _PurchaseOrder:
                 )
             purchase_order.number = element(3)
             purchase_order.date_text = element(5)
+            purchase_order.header_segments.update(customer_reference=position, order_date=position)
             request.customer_reference = element(3)
             request.order_date = element(5) or None
         elif segment.tag == "CUR" and line is None:
             request.currency = element(2)
+            purchase_order.header_segments["currency"] = position
         elif segment.tag == "DTM" and element(1) == "002":
             if line is None:
                 request.requested_delivery_on = element(2)
+                purchase_order.header_segments["requested_delivery_on"] = position
             else:
                 line.requested_on = element(2)
+                purchase_order.line_date_segments[len(request.lines)] = position
         elif segment.tag == "PO1":
             line = _map_po1(element)
             request.lines.append(line)

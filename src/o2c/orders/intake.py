@@ -9,7 +9,7 @@ to the row or segment it came from.
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from o2c.core import money
 from o2c.core.errors import O2CError
@@ -128,9 +128,9 @@ class _Checker:
             raise TypeError(f"{field_name} must not be a float; pass a Decimal or text")
         text = str(value).strip()
         try:
-            number = Decimal(text)
-        except InvalidOperation:
-            self.add(line, field_name, "not_a_number", f"{text!r} is not a number.")
+            number = value if isinstance(value, Decimal) else money.parse_plain_number(text)
+        except money.MoneyError as error:
+            self.add(line, field_name, "not_a_number", f"{error.message}.")
             return None
         if not number.is_finite():
             self.add(line, field_name, "not_a_number", f"{text!r} is not a number.")
@@ -167,9 +167,13 @@ def validate_order(request: OrderRequest) -> ValidOrder:
     except O2CError as error:
         check.add(0, "currency", error.code, error.message)
         currency = ""
-    order_date = check.date(0, "order_date", request.order_date) or entity.today()
+    given_order_date = check.date(0, "order_date", request.order_date)
+    # An invalid order date is reported once; comparing other dates with today's
+    # date in its place would only add problems the sender did not make.
+    order_date_known = given_order_date is not None or request.order_date in (None, "")
+    order_date = given_order_date or entity.today()
     requested = check.date(0, "requested_delivery_on", request.requested_delivery_on)
-    if requested is not None and requested < order_date:
+    if requested is not None and order_date_known and requested < order_date:
         check.add(
             0,
             "requested_delivery_on",
@@ -197,7 +201,7 @@ def validate_order(request: OrderRequest) -> ValidOrder:
         notes=notes,
     )
     if request.lines:
-        valid.lines = _validate_lines(check, request, valid)
+        valid.lines = _validate_lines(check, request, valid, order_date_known)
     if reference:
         valid.duplicate_of = (
             Order.objects.filter(customer=customer, customer_reference=reference)
@@ -210,7 +214,9 @@ def validate_order(request: OrderRequest) -> ValidOrder:
     return valid
 
 
-def _validate_lines(check: _Checker, request: OrderRequest, order: ValidOrder) -> list[ValidLine]:
+def _validate_lines(
+    check: _Checker, request: OrderRequest, order: ValidOrder, order_date_known: bool = True
+) -> list[ValidLine]:
     lines = request.lines[:MAX_LINES]
     index = ProductIndex(
         order.customer,
@@ -268,7 +274,7 @@ def _validate_lines(check: _Checker, request: OrderRequest, order: ValidOrder) -
                 )
                 continue
         requested_on = check.date(number, "requested_on", line.requested_on)
-        if requested_on is not None and requested_on < order.order_date:
+        if requested_on is not None and order_date_known and requested_on < order.order_date:
             check.add(
                 number,
                 "requested_on",

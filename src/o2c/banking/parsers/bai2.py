@@ -137,6 +137,7 @@ def parse(data: bytes, file_name: str) -> list[ParsedStatement]:
         IntegrityException,
         ParsingException,
         ValueError,
+        ArithmeticError,
         KeyError,
         IndexError,
         StopIteration,
@@ -152,7 +153,15 @@ def parse(data: bytes, file_name: str) -> list[ParsedStatement]:
         as_of: dt.date | None = header.as_of_date
         group_currency = header.currency or DEFAULT_CURRENCY
         for account in group.children:
-            statements.append(_statement(account, header, as_of, group_currency, file_name))
+            try:
+                statement = _statement(account, header, as_of, group_currency, file_name)
+            except money.MoneyError as error:
+                raise ParseError([RecordProblem(file_name, 0, "currency", error.message)]) from None
+            except (ValueError, ArithmeticError, TypeError) as error:
+                raise ParseError(
+                    [RecordProblem(file_name, 0, "record", f"not readable as BAI2: {error!r}")]
+                ) from None
+            statements.append(statement)
     return statements
 
 

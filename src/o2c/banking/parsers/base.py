@@ -94,6 +94,9 @@ class ParsedStatement:
     account_bic: str = ""
     bank_name: str = ""
     problems: list[RecordProblem] = field(default_factory=list)
+    # False when the file names no currency for the account and `currency` is the one
+    # its amounts are in (camt without Acct/Ccy).
+    currency_stated: bool = True
     # Set by the import's check: (balance check, difference, note).
     balance_outcome: tuple | None = None
 

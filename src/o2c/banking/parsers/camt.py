@@ -13,7 +13,7 @@ up to the entries, so opening balance plus lines equals closing balance.
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from lxml import etree
 
@@ -56,14 +56,41 @@ def _text(element, *path: str) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
+class _ElementError(Exception):
+    """A value of one element that cannot be read. parse() adds the file name."""
+
+    def __init__(self, element, message: str):
+        self.element = element
+        self.message = message
+        super().__init__(message)
+
+
+def _element_path(element, depth: int = 3) -> str:
+    """Return the local names of the element and its ancestors, such as Ntry/BookgDt/Dt."""
+    names = []
+    while element is not None and len(names) < depth:
+        names.insert(0, etree.QName(element).localname)
+        element = element.getparent()
+    return "/".join(names)
+
+
 def _date(element) -> dt.date | None:
     """Read a Dt or DtTm child (or an element that is itself a date)."""
     if element is None:
         return None
-    text = _text(element, "Dt") or _text(element, "DtTm") or (element.text or "").strip()
+    for name in ("Dt", "DtTm"):
+        found = _child(element, name)
+        if found is not None and (found.text or "").strip():
+            break
+    else:
+        found = element
+    text = (found.text or "").strip()
     if not text:
         return None
-    return dt.date.fromisoformat(text[:10])
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError as error:
+        raise _ElementError(found, f"{text!r} is not a valid ISO 8601 date ({error})") from None
 
 
 def parse(data: bytes, file_name: str) -> list[ParsedStatement]:
@@ -111,11 +138,19 @@ def parse(data: bytes, file_name: str) -> list[ParsedStatement]:
     for container in containers:
         try:
             statements.append(_statement(container, statement_format, file_name))
-        except ValueError as error:
+        except _ElementError as error:
+            line = error.element.sourceline or container.sourceline or 1
+            raise ParseError(
+                [RecordProblem(file_name, line, _element_path(error.element), error.message)]
+            ) from None
+        except (ValueError, ArithmeticError, TypeError, KeyError) as error:
             raise ParseError(
                 [
                     RecordProblem(
-                        file_name, container.sourceline or 0, "date", f"invalid date: {error}"
+                        file_name,
+                        container.sourceline or 1,
+                        CONTAINERS[statement_format],
+                        f"not readable as {statement_format} ({error})",
                     )
                 ]
             ) from None
@@ -130,12 +165,13 @@ def _statement(container, statement_format: str, file_name: str) -> ParsedStatem
         or _text(account, "Id", "PrtryAcct", "Id")
         or _text(account, "Id", "BBAN")
     )
-    currency = _text(account, "Ccy") or _first_currency(container)
+    stated_currency = _text(account, "Ccy")
     statement = ParsedStatement(
         format=statement_format,
         account=iban or other,
         account_iban=iban,
-        currency=currency,
+        currency=stated_currency or _first_currency(container),
+        currency_stated=bool(stated_currency),
         statement_id=_text(container, "Id"),
         period_to=_date(_child(container, "CreDtTm")),
         sequence=_text(container, "ElctrncSeqNb") or _text(container, "LglSeqNb"),
@@ -176,7 +212,21 @@ def _statement(container, statement_format: str, file_name: str) -> ParsedStatem
 
 
 def _first_currency(container) -> str:
-    """Return the currency of the first balance or entry, for accounts that omit Ccy."""
+    """Return the account's currency as the amounts show it, for accounts that omit Ccy.
+
+    The opening and closing balances are in the account's currency, and so are the
+    booked entries. Other balance types (such as CLAV, available) and the details of
+    an entry may be in another currency, so they count only when nothing else does.
+    """
+    for balance in _children(container, "Bal"):
+        code = _text(balance, "Tp", "CdOrPrtry", "Cd")
+        amount = _child(balance, "Amt")
+        if code in OPENING_CODES + CLOSING_CODES and amount is not None and amount.get("Ccy"):
+            return amount.get("Ccy")
+    for entry in _children(container, "Ntry"):
+        amount = _child(entry, "Amt")
+        if amount is not None and amount.get("Ccy"):
+            return amount.get("Ccy")
     for element in container.iter():
         is_amount = isinstance(element.tag, str) and etree.QName(element).localname == "Amt"
         if is_amount and element.get("Ccy"):
@@ -184,19 +234,18 @@ def _first_currency(container) -> str:
     return ""
 
 
-def _amount(element, file_name: str, field: str) -> tuple[Decimal, str]:
+def _amount(element, file_name: str, field: str, parent=None) -> tuple[Decimal, str]:
+    """Return the amount and currency of an Amt element, which must be a plain number."""
     if element is None:
-        raise ParseError([RecordProblem(file_name, 0, field, "amount missing")])
+        line = parent.sourceline if parent is not None else 0
+        raise ParseError([RecordProblem(file_name, line or 0, field, "amount missing")])
     currency = element.get("Ccy", "")
+    text = (element.text or "").strip()
     try:
-        value = Decimal((element.text or "").strip())
-    except InvalidOperation:
+        value = money.parse_plain_number(text)
+    except money.MoneyError as error:
         raise ParseError(
-            [
-                RecordProblem(
-                    file_name, element.sourceline or 0, field, f"{element.text!r} is not an amount"
-                )
-            ]
+            [RecordProblem(file_name, element.sourceline or 0, field, error.message)]
         ) from None
     if currency:
         try:
@@ -218,7 +267,7 @@ def _read_balances(container, statement: ParsedStatement, file_name: str) -> Non
         code = _text(balance, "Tp", "CdOrPrtry", "Cd")
         if code not in OPENING_CODES + CLOSING_CODES:
             continue
-        value, currency = _amount(_child(balance, "Amt"), file_name, f"Bal {code}")
+        value, currency = _amount(_child(balance, "Amt"), file_name, f"Bal {code}", balance)
         if statement.currency and currency and currency != statement.currency:
             continue
         statement.currency = statement.currency or currency
@@ -237,7 +286,7 @@ def _entry_lines(entry, statement: ParsedStatement, file_name: str) -> list[Pars
     if status and status not in ("BOOK", "BOOKED"):
         # Pending and informational entries are not bookings; a later statement books them.
         return []
-    value, currency = _amount(_child(entry, "Amt"), file_name, "Ntry/Amt")
+    value, currency = _amount(_child(entry, "Amt"), file_name, "Ntry/Amt", entry)
     currency = currency or statement.currency
     reversal = _text(entry, "RvslInd").lower() == "true"
     entry_amount = money.round_amount(_signed(value, entry), currency)
@@ -286,7 +335,7 @@ def _entry_lines(entry, statement: ParsedStatement, file_name: str) -> list[Pars
                 transaction_code=base.transaction_code,
                 source_line=detail.sourceline or 0,
             )
-            _read_detail(line, detail, entry, statement)
+            _read_detail(line, detail, entry, statement, file_name)
             line.bank_reference = _text(detail, "Refs", "AcctSvcrRef") or ""
             if not line.bank_reference and base.bank_reference:
                 line.bank_reference = f"{base.bank_reference}/{len(lines) + 1}"
@@ -296,7 +345,7 @@ def _entry_lines(entry, statement: ParsedStatement, file_name: str) -> list[Pars
     # One line for the entry: a single detail, or details without their own amounts
     # (or amounts that do not add up), keep the entry amount and every reference.
     for detail in details:
-        _read_detail(base, detail, entry, statement, merge=len(details) > 1)
+        _read_detail(base, detail, entry, statement, file_name, merge=len(details) > 1)
     if len(details) == 1:
         own = amounts[0]
         if own is not None and own != entry_amount:
@@ -351,7 +400,9 @@ def _party_name(parties, role: str) -> str:
     return _text(parties, role, "Nm") or _text(parties, role, "Pty", "Nm")
 
 
-def _read_detail(line: ParsedLine, detail, entry, statement, merge: bool = False) -> None:
+def _read_detail(
+    line: ParsedLine, detail, entry, statement, file_name: str, merge: bool = False
+) -> None:
     """Copy payer, account, references and remittance text of one TxDtls into a line."""
     credit = line.amount >= ZERO
     parties = _child(detail, "RltdPties")
@@ -405,8 +456,7 @@ def _read_detail(line: ParsedLine, detail, entry, statement, merge: bool = False
     text = " ".join(part for part in [*unstructured, additional] if part)
     original = _child(detail, "AmtDtls", "InstdAmt", "Amt")
     if original is not None and original.get("Ccy") and original.get("Ccy") != line.currency:
-        line.original_amount = Decimal((original.text or "0").strip())
-        line.original_currency = original.get("Ccy")
+        line.original_amount, line.original_currency = _amount(original, file_name, "InstdAmt/Amt")
     if merge:
         line.counterparty_name = line.counterparty_name or name[:140]
         line.counterparty_account = line.counterparty_account or account[:60]

@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from o2c.banking.parsers.base import ParsedLine, ParsedStatement, ParseError
 from o2c.core import money
@@ -54,17 +54,58 @@ def parse(
 ) -> list[ParsedStatement]:
     try:
         text = data.decode(mapping.encoding)
-    except (UnicodeDecodeError, LookupError) as error:
+    except LookupError as error:
+        raise ParseError(
+            [RecordProblem(file_name, 1, "encoding", f"mapping {mapping.name!r}: {error}")]
+        ) from None
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        bad = data[error.start : error.end].hex(" ")
         raise ParseError(
             [
                 RecordProblem(
-                    file_name, 0, "encoding", f"not readable as {mapping.encoding}: {error}"
+                    file_name,
+                    line,
+                    "encoding",
+                    f"byte(s) {bad} are not valid {mapping.encoding} ({error.reason}); save "
+                    f"the file as {mapping.encoding} or change the mapping's encoding",
                 )
             ]
         ) from None
-    reader = csv.DictReader(io.StringIO(text), delimiter=mapping.delimiter)
-    header = [name.strip() for name in reader.fieldnames or []]
-    reader.fieldnames = header
+    try:
+        return _parse_text(text, file_name, mapping, account, default_currency)
+    except csv.Error as error:
+        raise ParseError(
+            [RecordProblem(file_name, 1, "file", f"not readable as CSV ({error})")]
+        ) from None
+
+
+def _records(reader, header: list[str], file_name: str, problems: list[RecordProblem]):
+    """Yield (line, record) for each row of the reader, which has read the header.
+
+    A record's line is the line it starts on. A row with another number of fields
+    than the header goes to `problems`, because its values cannot be matched to
+    columns. Blank lines are skipped.
+    """
+    end_of_previous = reader.line_num
+    for values in reader:
+        line = end_of_previous + 1
+        end_of_previous = reader.line_num
+        if not values:
+            continue
+        if len(values) != len(header):
+            problems.append(
+                RecordProblem(
+                    file_name, line, "row", f"{len(values)} fields, the header has {len(header)}"
+                )
+            )
+            continue
+        yield line, dict(zip(header, values, strict=True))
+
+
+def _parse_text(text, file_name, mapping: Mapping, account, default_currency):
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter)
+    header = [name.strip() for name in next(reader, [])]
     missing = _missing_columns(mapping, header)
     if missing:
         raise ParseError(
@@ -79,7 +120,7 @@ def parse(
         )
     problems: list[RecordProblem] = []
     rows_by_currency: dict[str, list[tuple[ParsedLine, Decimal | None]]] = {}
-    for line_number, record in enumerate(reader, start=2):
+    for line_number, record in _records(reader, header, file_name, problems):
         row = _row(record, line_number, file_name, mapping, default_currency, problems)
         if row is not None:
             rows_by_currency.setdefault(row[0].currency, []).append(row)
@@ -116,7 +157,7 @@ def _decimal(text: str, mapping: Mapping) -> Decimal:
         cleaned = cleaned.replace(mapping.thousands_separator, "")
     if mapping.decimal_separator != ".":
         cleaned = cleaned.replace(mapping.decimal_separator, ".")
-    return Decimal(cleaned)
+    return money.parse_plain_number(cleaned)
 
 
 def _row(record, line_number, file_name, mapping: Mapping, default_currency, problems):
@@ -157,8 +198,8 @@ def _row(record, line_number, file_name, mapping: Mapping, default_currency, pro
             continue
         try:
             amounts[key] = _decimal(text, mapping)
-        except InvalidOperation:
-            problem(mapping.columns[key], f"{text!r} is not an amount")
+        except money.MoneyError as error:
+            problem(mapping.columns[key], error.message)
             return None
     if "amount" in amounts:
         amount = amounts["amount"]

@@ -27,7 +27,9 @@ from o2c.imports.errors import RecordProblem
 logger = logging.getLogger(__name__)
 
 ZERO = Decimal("0")
-ENVELOPE = re.compile(r"\{[1-3]:[^}]*\}|\{4:|^-\}?\s*$|^-XXX\s*$", re.MULTILINE)
+# Horizontal blanks only, so that removing a trailer never joins lines and the line
+# numbers in messages stay those of the file.
+ENVELOPE = re.compile(r"\{[1-3]:[^}]*\}|\{4:|^-\}?[ \t]*$|^-XXX[ \t]*$", re.MULTILINE)
 
 
 class StatementNumber(mt940_tags.StatementNumber):
@@ -51,7 +53,7 @@ def _tolerant_balance(base):
     return type(base.__name__, (base,), {"pattern": pattern})
 
 
-TAGS = {
+OWN_TAGS = {
     tag.id: tag
     for tag in (
         StatementNumber(),
@@ -66,6 +68,45 @@ TAGS = {
         _tolerant_balance(mt940_tags.ForwardAvailableBalance)(),
     )
 }
+# What a tag's conversion raises on a value its pattern let through: a month 13 in a
+# date (ValueError), a "-" inside an amount (decimal.InvalidOperation, an
+# ArithmeticError), and, from mt-940's own code, KeyError and TypeError.
+CONVERSION_ERRORS = (ValueError, ArithmeticError, KeyError, TypeError)
+
+
+class _LocatedTag:
+    """Tag mixin that re-raises a conversion error with the tag and its raw value.
+
+    mt-940 raises pattern mismatches as RuntimeError(message, tag, value), but the
+    conversion after the match raises bare errors that name neither. An instance
+    remembers the value it last parsed, so each parse needs its own instances.
+    """
+
+    def parse(self, transactions, value):
+        self.raw_value = value
+        return super().parse(transactions, value)
+
+    def __call__(self, transactions, value):
+        try:
+            return super().__call__(transactions, value)
+        except CONVERSION_ERRORS as error:
+            if isinstance(error, ArithmeticError):
+                # decimal's own text is a list of signal classes, meaningless to a reader.
+                reason = "an amount is not a number; a debit is marked D, not with a minus sign"
+            else:
+                reason = str(error) or type(error).__name__
+            raise RuntimeError(reason, self, self.raw_value) from error
+
+
+def _tags() -> dict:
+    """Return fresh instances of every tag mt-940 reads, ours over its defaults."""
+    tags = {**mt940.tags.TAG_BY_ID, **OWN_TAGS}
+    return {
+        tag_id: type(type(tag).__name__, (_LocatedTag, type(tag)), {})()
+        for tag_id, tag in tags.items()
+    }
+
+
 OPTIONS = mt940.Options(
     reversal_sign=True,
     applicant_iban=True,
@@ -88,10 +129,11 @@ def parse(data: bytes, file_name: str) -> list[ParsedStatement]:
     text = ENVELOPE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
     # Control characters other than line breaks are noise some banks leave in.
     text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", text)
-    offsets = _block_offsets(text)
+    offsets = _tag_lines(text, "20")
+    line_offsets = iter(_tag_lines(text, "61"))
     try:
-        blocks = mt940.parse_statements(text, tags=TAGS, options=OPTIONS)
-    except (RuntimeError, ValueError, KeyError, TypeError) as error:
+        blocks = mt940.parse_statements(text, tags=_tags(), options=OPTIONS)
+    except (RuntimeError, *CONVERSION_ERRORS) as error:
         raise ParseError([_problem_from(error, file_name, text)]) from None
     if not blocks:
         raise ParseError(
@@ -109,7 +151,12 @@ def parse(data: bytes, file_name: str) -> list[ParsedStatement]:
     statements = []
     for index, block in enumerate(blocks):
         source_line = offsets[index] if index < len(offsets) else 0
-        statements.append(_statement(block, file_name, source_line))
+        try:
+            statements.append(_statement(block, file_name, source_line, line_offsets))
+        except CONVERSION_ERRORS as error:
+            raise ParseError(
+                [RecordProblem(file_name, source_line, ":20:", f"not readable as MT940 ({error})")]
+            ) from None
     return statements
 
 
@@ -122,28 +169,34 @@ def _decode(data: bytes) -> str:
     return data.decode("latin-1")
 
 
-def _block_offsets(text: str) -> list[int]:
-    return [text.count("\n", 0, match.start()) + 1 for match in re.finditer(r"(?m)^:20:", text)]
+def _tag_lines(text: str, tag: str) -> list[int]:
+    """Return the line number of each occurrence of the tag, in file order."""
+    pattern = rf"(?m)^:{tag}:"
+    return [text.count("\n", 0, match.start()) + 1 for match in re.finditer(pattern, text)]
 
 
 def _problem_from(error: Exception, file_name: str, text: str) -> RecordProblem:
     args = getattr(error, "args", ())
     value = args[2] if len(args) >= 3 and isinstance(args[2], str) else ""
     tag = getattr(args[1], "id", "") if len(args) >= 2 else ""
-    line = 0
+    line = 1
     if value:
-        position = text.find(value.split("\n")[0])
-        line = text.count("\n", 0, position) + 1 if position >= 0 else 0
+        first_line = value.split("\n")[0]
+        position = text.find(f":{tag}:{first_line}") if tag else -1
+        if position < 0:
+            position = text.find(first_line)
+        line = text.count("\n", 0, position) + 1 if position >= 0 else 1
     shown = value.replace("\n", " ")[:80]
-    return RecordProblem(
-        file_name,
-        line,
-        f":{tag}:" if tag else "file",
-        f"cannot read {shown!r} as an MT940 field" if shown else f"not readable as MT940 ({error})",
-    )
+    if not shown:
+        return RecordProblem(file_name, line, "file", f"not readable as MT940 ({error})")
+    message = f"cannot read {shown!r} as an MT940 field"
+    if not isinstance(error, RuntimeError) or error.__cause__ is not None:
+        message += f" ({args[0]})"
+    return RecordProblem(file_name, line, f":{tag}:" if tag else "file", message)
 
 
-def _statement(block, file_name: str, source_line: int) -> ParsedStatement:
+def _statement(block, file_name: str, source_line: int, line_offsets) -> ParsedStatement:
+    """Return the statement of one :20: block; `line_offsets` yields each :61:'s line."""
     data = block.data
     is_interim = "final_opening_balance" not in data and (
         "floor_limit_indicator" in data
@@ -193,8 +246,8 @@ def _statement(block, file_name: str, source_line: int) -> ParsedStatement:
         statement.problems.append(
             RecordProblem(file_name, source_line, ":25:", "the statement names no account")
         )
-    for position, transaction in enumerate(block, start=1):
-        statement.lines.append(_line(transaction.data, currency, position))
+    for transaction in block:
+        statement.lines.append(_line(transaction.data, currency, next(line_offsets, 0)))
     dates = [line.booking_date for line in statement.lines]
     if dates:
         statement.period_from = min(
@@ -227,7 +280,7 @@ def _date(value) -> dt.date:
     return dt.date(value.year, value.month, value.day)
 
 
-def _line(data: dict, currency: str, position: int) -> ParsedLine:
+def _line(data: dict, currency: str, source_line: int) -> ParsedLine:
     status = str(data.get("status") or "").upper()
     amount = Decimal(data["amount"].amount)
     value_date = _date(data["date"])
@@ -242,7 +295,7 @@ def _line(data: dict, currency: str, position: int) -> ParsedLine:
         is_reversal=status.startswith("R"),
         bank_reference=(data.get("bank_reference") or "").strip(),
         transaction_code=(data.get("id") or "").strip(),
-        source_line=position,
+        source_line=source_line,
     )
     customer_reference = (data.get("customer_reference") or "").strip()
     if customer_reference.upper() not in ("", "NONREF"):

@@ -7,7 +7,7 @@ import pytest
 from o2c.banking.errors import StatementFileRejected
 from o2c.banking.models import Statement, StatementLine
 from o2c.banking.parsers import bai2, camt, detect_format, swift
-from o2c.banking.parsers.base import check_balances
+from o2c.banking.parsers.base import ParseError, check_balances
 from o2c.banking.services import add_bank_account, import_statement_file
 
 D = Decimal
@@ -401,3 +401,199 @@ def test_csv_row_errors_name_line_and_column(entity, tmp_path):
 
     assert "export.csv line 3, field Date: '05/01/2027' is not a date" in raised.value.message
     assert not StatementLine.objects.exists()
+
+
+MT940_QA1 = """:20:QA1
+:25:QA-ACC-1
+:28C:1
+:60F:C260101EUR100,00
+:61:2601020102C{first},00NTRFNONREF//B1
+:86:INV-1 payment C1{text}
+:61:2601030103D{second},00NTRFNONREF//B2
+:86:fee
+:62F:C260103EUR140,00
+-
+"""
+
+
+@pytest.mark.django_db
+def test_same_statement_with_changed_lines_is_rejected(entity, tmp_path):
+    add_bank_account(entity=entity, identifier="QA-ACC-1", currency="EUR")
+    good = tmp_path / "mt_good.sta"
+    good.write_text(MT940_QA1.format(first=50, second=10, text=""))
+    changed = tmp_path / "mt_dup_changed.sta"
+    changed.write_text(MT940_QA1.format(first=60, second=20, text=" changed"))
+    import_statement_file(good)
+
+    with pytest.raises(StatementFileRejected) as raised:
+        import_statement_file(changed)
+
+    message = raised.value.message
+    assert "mt_dup_changed.sta line 1, field statement: statement QA1 1 of account " in message
+    assert "QA-ACC-1 was already imported with different content (imported " in message
+    assert "file mt_good.sta)" in message
+    assert Statement.objects.count() == 1
+    assert sorted(StatementLine.objects.values_list("amount", flat=True)) == [D("-10"), D("50")]
+
+
+@pytest.mark.django_db
+def test_resent_statement_and_new_day_under_same_reference_import(entity, tmp_path):
+    # Some banks send every day's statement under one constant :20: and :28C:.
+    add_bank_account(entity=entity, identifier="QA-ACC-1", currency="EUR")
+    day = ":20:STARTUMS\n:25:QA-ACC-1\n:28C:0\n:60F:C27030{day}EUR{opening},00\n"
+    day += ":61:27030{day}030{day}C5,00NTRFNONREF\n:86:A\n:62F:C27030{day}EUR{closing},00\n"
+    paths = []
+    for number, (opening, closing) in enumerate([(0, 5), (5, 10)], start=1):
+        paths.append(tmp_path / f"day{number}.sta")
+        paths[-1].write_text(day.format(day=number, opening=opening, closing=closing))
+
+    first = import_statement_file(paths[0])
+    resent = import_statement_file(paths[0])
+    second = import_statement_file(paths[1])
+
+    assert first.statements_created == 1
+    assert resent.statements_already_imported == 1
+    assert second.statements_created == 1
+    assert StatementLine.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_interim_report_under_same_reference_adds_new_lines(entity, tmp_path):
+    # MT942 reports of one day share their reference and grow with each booking.
+    add_bank_account(entity=entity, identifier="QA-ACC-1", currency="EUR")
+    head = ":20:INTRADAY\n:25:QA-ACC-1\n:28C:1\n:34F:EUR0,\n:13D:2703011200+0100\n"
+    morning = ":61:2703010301C5,00NTRFNONREF\n:86:A\n"
+    afternoon = ":61:2703010301C7,00NTRFNONREF\n:86:B\n"
+    first = tmp_path / "morning.sta"
+    first.write_text(head + morning + ":90C:1EUR5,00\n")
+    second = tmp_path / "afternoon.sta"
+    second.write_text(head + morning + afternoon + ":90C:2EUR12,00\n")
+
+    import_statement_file(first)
+    later = import_statement_file(second)
+
+    assert later.lines_created == 1
+    assert later.lines_already_imported == 1
+    assert sorted(StatementLine.objects.values_list("amount", flat=True)) == [D("5"), D("7")]
+
+
+def test_mt940_minus_sign_in_balance_names_line_and_tag():
+    text = MT940_QA1.format(first=50, second=10, text="").replace("EUR100,00", "EUR-150,00")
+
+    with pytest.raises(ParseError) as raised:
+        swift.parse(text.encode(), "mt_negbal.sta")
+
+    (problem,) = raised.value.problems
+    assert (problem.line, problem.field) == (4, ":60F:")
+    assert "'C260101EUR-150,00'" in problem.message
+    assert "an amount is not a number" in problem.message
+
+
+def test_mt940_bad_date_in_second_statement_names_its_line():
+    first = ":20:QA3\n:25:QA-ACC-1\n:28C:3\n:60F:C260106EUR140,00\n"
+    first += ":61:2601060106C5,00NTRFNONREF//B4\n:86:ok one\n:62F:C260106EUR145,00\n-\n"
+    second = ":20:QA4\n:25:QA-ACC-1\n:28C:4\n:60F:C260107EUR145,00\n"
+    second += ":61:2613070107C5,00NTRFNONREF//B5\n:86:bad date\n:62F:C260107EUR150,00\n-\n"
+
+    with pytest.raises(ParseError) as raised:
+        swift.parse((first + second).encode(), "two.sta")
+
+    (problem,) = raised.value.problems
+    assert (problem.line, problem.field) == (13, ":61:")
+    assert "month must be in 1..12" in problem.message
+
+
+def test_mt940_lines_carry_their_file_line():
+    (statement,) = swift.parse(MT940_QA1.format(first=50, second=10, text="").encode(), "a.sta")
+
+    assert [line.source_line for line in statement.lines] == [5, 7]
+
+
+def test_camt_invalid_date_names_the_date_element():
+    data = camt_file([detail("A", "INV-1", None)]).decode()
+    data = data.replace("<BookgDt><Dt>2027-03-01</Dt>", "<BookgDt><Dt>2027-02-30</Dt>")
+    line = data[: data.index("2027-02-30")].count("\n") + 1
+
+    with pytest.raises(ParseError) as raised:
+        camt.parse(data.encode(), "camt_baddate.xml")
+
+    (problem,) = raised.value.problems
+    assert (problem.line, problem.field) == (line, "Ntry/BookgDt/Dt")
+    assert "'2027-02-30' is not a valid ISO 8601 date" in problem.message
+
+
+@pytest.mark.parametrize("text", ["1e3", "NaN", "Infinity"])
+def test_camt_non_plain_amount_is_rejected(text):
+    data = camt_file([detail("A", "INV-1", None)]).decode()
+    data = data.replace('<Amt Ccy="EUR">1250.40</Amt>', f'<Amt Ccy="EUR">{text}</Amt>')
+
+    with pytest.raises(ParseError) as raised:
+        camt.parse(data.encode(), "camt.xml")
+
+    (problem,) = raised.value.problems
+    assert problem.field == "Ntry/Amt"
+    assert f"{text!r} is not a plain number" in problem.message
+
+
+@pytest.mark.django_db
+def test_statement_amount_beyond_storage_is_rejected(entity, tmp_path):
+    data = camt_file([detail("A", "INV-1", None)], closing="1000000000000100.00").decode()
+    data = data.replace(">1250.40<", ">1000000000000000.00<")
+    path = tmp_path / "huge.xml"
+    path.write_text(data)
+
+    with pytest.raises(StatementFileRejected) as raised:
+        import_statement_file(path, entity=entity, create_accounts=True)
+
+    assert "larger than the maximum 999,999,999,999,999.9999" in raised.value.message
+    assert not StatementLine.objects.exists()
+
+
+@pytest.fixture
+def plain_mapping(entity):
+    from o2c.banking.services import save_csv_mapping
+
+    save_csv_mapping(
+        "plain",
+        {
+            "date_format": "%Y-%m-%d",
+            "columns": {"booking_date": "Date", "amount": "Amount", "remittance": ["Text"]},
+        },
+    )
+    add_bank_account(entity=entity, identifier="LOCAL-1", currency="EUR")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("2027-01-06,5.00", "line 3, field row: 2 fields, the header has 3"),
+        ("2027-01-06,5.00,B,extra", "line 3, field row: 4 fields, the header has 3"),
+        ("2027-01-06,1e3,B", "line 3, field Amount: '1e3' is not a plain number"),
+        ("2027-01-06,NaN,B", "line 3, field Amount: 'NaN' is not a plain number"),
+    ],
+)
+def test_csv_statement_bad_row_is_rejected(plain_mapping, tmp_path, row, message):
+    path = tmp_path / "export.csv"
+    path.write_text(f"Date,Amount,Text\n2027-01-05,10.00,A\n{row}\n")
+
+    with pytest.raises(StatementFileRejected) as raised:
+        import_statement_file(path, account="LOCAL-1", mapping="plain")
+
+    assert f"export.csv {message}" in raised.value.message
+    assert not StatementLine.objects.exists()
+
+
+@pytest.mark.django_db
+def test_csv_statement_undecodable_byte_names_its_line(plain_mapping, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(
+        "Date,Amount,Text\n2027-01-05,10.00,A\n2027-01-06,5.00,Caf\u00e9\n".encode("latin-1")
+    )
+
+    with pytest.raises(StatementFileRejected) as raised:
+        import_statement_file(path, account="LOCAL-1", mapping="plain")
+
+    assert "export.csv line 3, field encoding: byte(s) e9 are not valid utf-8-sig" in (
+        raised.value.message
+    )

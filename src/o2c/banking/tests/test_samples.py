@@ -49,7 +49,7 @@ EXPECTED = {
     "camt/genkgo_camt053.v2.minimal.xml": ("rejected", "no opening and closing balance in EUR"),
     "camt/genkgo_camt053.v2.with-account-name.xml": (
         "rejected",
-        "a line in EUR on an account in JPY",
+        "no opening and closing balance in EUR",
     ),
     "camt/genkgo_camt053.v2.with-party-ids.xml": ("rejected", "no opening and closing balance"),
     "camt/genkgo_camt053.v2.wrong.xml": ("rejected", "holds no Stmt element"),
@@ -186,3 +186,18 @@ def test_daily_statement_series_import_once(directory, entity):
         again = import_statement_file(path, entity=entity, create_accounts=True)
         assert again.lines_created == 0
     assert StatementLine.objects.count() == lines
+
+
+@pytest.mark.django_db
+def test_camt_without_account_currency_is_held_against_registered_account(entity):
+    # The file names no Ccy for the account, and its first amount is a JPY balance.
+    from o2c.banking.services import add_bank_account
+
+    add_bank_account(entity=entity, identifier="CH2801234000123456789", currency="SEK")
+
+    with pytest.raises(StatementFileRejected) as raised:
+        import_statement_file(sample("camt/genkgo_camt053.v2.with-account-name.xml"))
+
+    assert "a line in EUR on account CH2801234000123456789 in SEK" in raised.value.message
+    assert "JPY" not in raised.value.message
+    assert not StatementLine.objects.exists()

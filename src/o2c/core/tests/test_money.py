@@ -56,6 +56,40 @@ def test_parse_amount_refuses_float_and_garbage():
         money.parse_amount("NaN", "EUR")
 
 
+@pytest.mark.parametrize("text", ["1e3", "1E+3", "NaN", "-Infinity", "inf", "1_000", "sNaN"])
+def test_parse_amount_rejects_non_plain_numbers(text):
+    with pytest.raises(money.MoneyError) as raised:
+        money.parse_amount(text, "EUR", field="Amount")
+
+    assert raised.value.code == "invalid_amount"
+    assert f"Amount {text!r} is not a plain number" in raised.value.message
+
+
+@pytest.mark.parametrize(("text", "expected"), [("-5.5", "-5.50"), (".5", "0.50"), ("+7", "7.00")])
+def test_parse_amount_reads_plain_numbers(text, expected):
+    assert str(money.parse_amount(text, "EUR", policy="round")) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["99999999999999999999.99", "1000000000000000", "-1000000000000000.00", D("1E+15")],
+)
+def test_parse_amount_rejects_amounts_beyond_storage(value):
+    with pytest.raises(money.MoneyError) as raised:
+        money.parse_amount(value, "EUR", field="Amount")
+
+    assert raised.value.code == "amount_too_large"
+    assert "larger than the maximum 999,999,999,999,999.9999" in raised.value.message
+
+
+def test_parse_amount_limit_applies_after_rounding():
+    assert money.parse_amount("999999999999999.99", "EUR") == D("999999999999999.99")
+    with pytest.raises(money.MoneyError) as raised:
+        money.parse_amount("999999999999999.9999", "EUR", policy="round")
+
+    assert raised.value.code == "amount_too_large"
+
+
 def test_unknown_currency_is_refused():
     with pytest.raises(money.MoneyError) as raised:
         money.check_currency("EURO")

@@ -4,9 +4,10 @@ import csv
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
+from o2c.core import money
 from o2c.imports.errors import RecordProblem
 
 
@@ -73,8 +74,16 @@ class Profile:
     default_entity: str = ""
     terms: dict[str, TermSpec] = {}
 
+    # The file's column for each ReceivableRow field read from a column, so that
+    # problems found after reading name the column a person sees in the file.
+    columns: dict[str, str] = {}
+
     def rows(self, path: Path) -> Iterator[ReceivableRow | RecordProblem]:
         raise NotImplementedError
+
+    def column_for(self, field_name: str) -> str:
+        """Return the file's column of a ReceivableRow field, or the field name itself."""
+        return self.columns.get(field_name, field_name)
 
 
 @dataclass
@@ -117,14 +126,10 @@ class FieldReader:
         if decimal_separator != ".":
             value = value.replace(".", "").replace(decimal_separator, ".")
         try:
-            number = Decimal(value)
-        except InvalidOperation:
-            self.problem(field_name, f"{value!r} is not a number")
+            return money.parse_plain_number(value)
+        except money.MoneyError as error:
+            self.problem(field_name, error.message)
             return None
-        if not number.is_finite():
-            self.problem(field_name, f"{value!r} is not a number")
-            return None
-        return number
 
     def choice(self, field_name: str, value: str | None, choices: dict[str, object]):
         key = (value or "").strip()
@@ -137,18 +142,81 @@ class FieldReader:
 
 def read_csv_records(
     path: Path, encoding: str = "utf-8-sig", delimiter: str = ","
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line number, record) pairs; the header is line 1."""
-    with path.open(newline="", encoding=encoding) as handle:
-        reader = csv.DictReader(handle, delimiter=delimiter)
-        for record in reader:
-            yield reader.line_num, record
+) -> Iterator[tuple[int, dict[str, str]] | RecordProblem]:
+    """Yield (line number, record) pairs, or a problem for a record that cannot be read.
+
+    The header is line 1, and a record's line is the line it starts on. A record with
+    more or fewer fields than the header is a problem, because its values cannot be
+    matched to columns. Blank lines are skipped. A byte the encoding cannot decode, or
+    text the csv module cannot split, ends the file with a `whole_file` problem.
+    """
+    end_of_previous = 0
+    try:
+        with path.open(newline="", encoding=encoding) as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            header = next(reader, None)
+            if header is None:
+                return
+            end_of_previous = reader.line_num
+            for values in reader:
+                line = end_of_previous + 1
+                end_of_previous = reader.line_num
+                if not values:
+                    continue
+                if len(values) != len(header):
+                    yield RecordProblem(
+                        path.name,
+                        line,
+                        "row",
+                        f"{len(values)} fields, the header has {len(header)}",
+                    )
+                    continue
+                yield line, dict(zip(header, values, strict=True))
+    except UnicodeDecodeError as error:
+        yield decoding_problem(path, encoding, error)
+    except csv.Error as error:
+        line = end_of_previous + 1
+        yield RecordProblem(
+            path.name, line, "file", f"not readable as CSV ({error})", whole_file=True
+        )
 
 
-def missing_columns(
-    path: Path, required: list[str], encoding="utf-8-sig", delimiter=","
-) -> list[str]:
-    with path.open(newline="", encoding=encoding) as handle:
-        header = next(csv.reader(handle, delimiter=delimiter), [])
+def header_problem(
+    path: Path, required: list[str], encoding: str = "utf-8-sig", delimiter: str = ","
+) -> RecordProblem | None:
+    """Return the problem with the file's header (a missing column, bad bytes), or None."""
+    try:
+        with path.open(newline="", encoding=encoding) as handle:
+            header = next(csv.reader(handle, delimiter=delimiter), [])
+    except UnicodeDecodeError as error:
+        return decoding_problem(path, encoding, error)
     present = {name.strip() for name in header}
-    return [name for name in required if name not in present]
+    absent = [name for name in required if name not in present]
+    if absent:
+        return RecordProblem(path.name, 1, ", ".join(absent), "column missing from the header")
+    return None
+
+
+def decoding_problem(path: Path, encoding: str, error: UnicodeDecodeError) -> RecordProblem:
+    """Return a problem naming the line of the first byte that `encoding` cannot decode.
+
+    The decoder reads ahead in blocks, so the error's own position is not the line's.
+    The file is decoded once more, whole, to find the byte. Lines are counted as
+    newline bytes, which is right for UTF-8 and single-byte encodings but not UTF-16.
+    """
+    data = path.read_bytes()
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as whole:
+        error = whole
+        line = data.count(b"\n", 0, whole.start) + 1
+    else:
+        line = 1
+    bad = error.object[error.start : error.end].hex(" ")
+    return RecordProblem(
+        path.name,
+        line,
+        "encoding",
+        f"byte(s) {bad} are not valid {encoding} ({error.reason}); save the file as {encoding}",
+        whole_file=True,
+    )

@@ -47,7 +47,7 @@ from o2c.imports.profiles.base import (
     Profile,
     ReceivableRow,
     TermSpec,
-    missing_columns,
+    header_problem,
     read_csv_records,
 )
 
@@ -135,11 +135,15 @@ class GenericProfile(Profile):
             )
 
     def rows(self, path: Path) -> Iterator[ReceivableRow | RecordProblem]:
-        absent = missing_columns(path, list(self.columns.values()), self.encoding, self.delimiter)
-        if absent:
-            yield RecordProblem(path.name, 1, ", ".join(absent), "column missing from the header")
+        problem = header_problem(path, list(self.columns.values()), self.encoding, self.delimiter)
+        if problem is not None:
+            yield problem
             return
-        for line, record in read_csv_records(path, self.encoding, self.delimiter):
+        for item in read_csv_records(path, self.encoding, self.delimiter):
+            if isinstance(item, RecordProblem):
+                yield item
+                continue
+            line, record = item
             reader = FieldReader(path.name, line)
             row = self._row(reader, line, record)
             if reader.problems:

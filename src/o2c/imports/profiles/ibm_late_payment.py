@@ -17,7 +17,7 @@ from o2c.imports.profiles.base import (
     Profile,
     ReceivableRow,
     TermSpec,
-    missing_columns,
+    header_problem,
     read_csv_records,
 )
 
@@ -50,13 +50,29 @@ class IbmLatePaymentProfile(Profile):
         )
     }
     terms = {"NET30": TermSpec(code="NET30", name="Net 30 days", days=30)}
+    columns = {
+        "customer_number": "customerID",
+        "invoice_number": "invoiceNumber",
+        "invoice_date": "InvoiceDate",
+        "due_date": "DueDate",
+        "amount": "InvoiceAmount",
+        "paid_on": "SettledDate",
+        "disputed": "Disputed",
+        "region": "countryCode",
+        "delivery_channel": "PaperlessBill",
+        "paperless_since": "PaperlessDate",
+    }
 
     def rows(self, path: Path) -> Iterator[ReceivableRow | RecordProblem]:
-        absent = missing_columns(path, COLUMNS)
-        if absent:
-            yield RecordProblem(path.name, 1, ", ".join(absent), "column missing from the header")
+        problem = header_problem(path, COLUMNS)
+        if problem is not None:
+            yield problem
             return
-        for line, record in read_csv_records(path):
+        for item in read_csv_records(path):
+            if isinstance(item, RecordProblem):
+                yield item
+                continue
+            line, record = item
             reader = FieldReader(path.name, line)
             row = self._row(reader, line, record)
             if reader.problems:

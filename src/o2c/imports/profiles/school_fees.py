@@ -22,7 +22,7 @@ from o2c.imports.profiles.base import (
     Profile,
     ReceivableRow,
     TermSpec,
-    missing_columns,
+    header_problem,
     read_csv_records,
 )
 
@@ -52,14 +52,25 @@ class SchoolFeesProfile(Profile):
         )
     }
     terms = {"DUE": TermSpec(code="DUE", name="Due on the stated date")}
+    columns = {
+        "customer_number": "student_id_pseudonimized",
+        "due_date": "due_date",
+        "paid_on": "date_fully_paid",
+        "amount": "credit_sale_amount",
+        "segment": "plan_type",
+    }
 
     def rows(self, path: Path) -> Iterator[ReceivableRow | RecordProblem]:
-        absent = missing_columns(path, COLUMNS)
-        if absent:
-            yield RecordProblem(path.name, 1, ", ".join(absent), "column missing from the header")
+        problem = header_problem(path, COLUMNS)
+        if problem is not None:
+            yield problem
             return
         seen: Counter[str] = Counter()
-        for line, record in read_csv_records(path):
+        for item in read_csv_records(path):
+            if isinstance(item, RecordProblem):
+                yield item
+                continue
+            line, record = item
             reader = FieldReader(path.name, line)
             student = reader.text("student_id_pseudonimized", record["student_id_pseudonimized"])
             year = reader.text("school_year", record["school_year"])

@@ -126,7 +126,7 @@ def test_quarantine_imports_good_records_and_lists_bad(tmp_path, mapping, db):
     result = import_receivables(path, "generic", mapping=mapping, quarantine=True)
 
     assert result.counts["invoices_created"] == 1
-    assert [(problem.line, problem.field) for problem in result.quarantined] == [(3, "due date")]
+    assert [(problem.line, problem.field) for problem in result.quarantined] == [(3, "Due")]
     assert result.run.status == ImportStatus.QUARANTINED
 
 
@@ -167,7 +167,7 @@ def test_changed_amount_of_posted_invoice_is_refused(tmp_path, mapping, db):
     with pytest.raises(ImportRejected) as raised:
         import_receivables(changed, "generic", mapping=mapping)
 
-    assert "b.csv line 2, field amount" in raised.value.message
+    assert "b.csv line 2, field Amount" in raised.value.message
     assert "post a credit note" in raised.value.message
     assert Document.objects.get().amount == D("100.00")
 
@@ -181,7 +181,7 @@ def test_duplicate_invoice_number_in_file_is_refused(tmp_path, mapping, db):
     with pytest.raises(ImportRejected) as raised:
         import_receivables(path, "generic", mapping=mapping)
 
-    assert "line 3, field invoice number: INV-1 already appears on line 2" in raised.value.message
+    assert "line 3, field Invoice: INV-1 already appears on line 2" in raised.value.message
 
 
 def test_payment_in_future_is_refused(tmp_path, mapping, db):
@@ -200,7 +200,7 @@ def test_excess_decimals_rejected_under_entity_policy(tmp_path, mapping, db):
     with pytest.raises(ImportRejected) as raised:
         import_receivables(path, "generic", mapping=mapping)
 
-    assert "field amount" in raised.value.message
+    assert "line 2, field Amount" in raised.value.message
     assert "more decimals than EUR allows" in raised.value.message
 
 
@@ -212,6 +212,7 @@ def test_missing_column_rejects_file_even_in_quarantine(tmp_path, mapping, db):
         import_receivables(path, "generic", mapping=mapping, quarantine=True)
 
     assert "column missing from the header" in raised.value.message
+    assert "--quarantine cannot import the rest either" in raised.value.message
 
 
 def test_mapping_without_required_column_is_refused(tmp_path, db):
@@ -269,3 +270,112 @@ def test_command_reports_nothing_new_on_second_run(tmp_path, mapping, db):
     )
 
     assert "Nothing new" in out.getvalue()
+
+
+@pytest.mark.parametrize("text", ["1e3", "1E+3", "NaN", "Infinity", "-inf", "1_000"])
+def test_non_plain_amount_is_refused(tmp_path, mapping, db, text):
+    path = write_csv(tmp_path, f"C1,INV-1,2026-01-10,2026-02-09,{text},,,\n")
+
+    with pytest.raises(ImportRejected) as raised:
+        import_receivables(path, "generic", mapping=mapping)
+
+    assert f"history.csv line 2, field Amount: {text!r} is not a plain number" in (
+        raised.value.message
+    )
+    assert Document.objects.count() == 0
+
+
+def test_non_plain_paid_amount_names_its_column(tmp_path, mapping, db):
+    path = write_csv(tmp_path, "C1,INV-1,2026-01-10,2026-02-09,100.00,2026-02-01,5e1,\n")
+
+    with pytest.raises(ImportRejected) as raised:
+        import_receivables(path, "generic", mapping=mapping)
+
+    assert "line 2, field Paid amount: '5e1' is not a plain number" in raised.value.message
+
+
+@pytest.mark.parametrize("column", ["Amount", "Paid amount"])
+def test_amount_beyond_storage_is_refused(tmp_path, mapping, db, column):
+    huge = "99999999999999999999.99"
+    amount, paid = (huge, "10.00") if column == "Amount" else ("10.00", huge)
+    path = write_csv(
+        tmp_path,
+        "C1,INV-1,2026-01-10,2026-02-09,100.00,,,\n"
+        f"C2,INV-2,2026-01-10,2026-02-09,{amount},2026-02-01,{paid},\n",
+    )
+
+    with pytest.raises(ImportRejected) as raised:
+        import_receivables(path, "generic", mapping=mapping)
+
+    assert f"history.csv line 3, field {column}: " in raised.value.message
+    assert "larger than the maximum 999,999,999,999,999.9999" in raised.value.message
+    assert Document.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("row", "count"),
+    [
+        ("C3,INV-9,2026-02-03,2026-03-06,10.00,", 6),
+        ("C3,INV-9,2026-02-03,2026-03-06,10.00,,,,extra", 9),
+        ("C1,INV-9,2026-01-06,2026-02", 4),
+    ],
+)
+def test_row_with_wrong_field_count_is_refused(tmp_path, mapping, db, row, count):
+    path = write_csv(tmp_path, "C1,INV-1,2026-01-10,2026-02-09,100.00,,,\n" + row + "\n")
+
+    with pytest.raises(ImportRejected) as raised:
+        import_receivables(path, "generic", mapping=mapping)
+
+    assert f"history.csv line 3, field row: {count} fields, the header has 8" in (
+        raised.value.message
+    )
+    assert Document.objects.count() == 0
+
+
+def test_record_over_two_lines_is_named_by_its_first(tmp_path, mapping, db):
+    path = write_csv(tmp_path, 'C1,INV-1,2026-01-10,x,1,,,\nC1,"INV-2\nX",2026-01-10,x,1,,,\n')
+
+    with pytest.raises(ImportRejected) as raised:
+        import_receivables(path, "generic", mapping=mapping)
+
+    assert "history.csv line 2, field Due" in raised.value.message
+    assert "history.csv line 3, field Due" in raised.value.message
+
+
+def test_undecodable_byte_names_its_line_and_rejects_in_quarantine(tmp_path, mapping, db):
+    path = tmp_path / "latin1.csv"
+    body = HEADER + "C1,INV-1,2026-01-10,2026-02-09,100.00,,,\n" * 3
+    body += "C\u00e9,INV-18,2026-02-03,2026-03-06,10.00,,,\n"
+    path.write_bytes(body.encode("latin-1"))
+
+    with pytest.raises(ImportRejected) as raised:
+        import_receivables(path, "generic", mapping=mapping, quarantine=True)
+
+    assert "latin1.csv line 5, field encoding: byte(s) e9 are not valid utf-8-sig" in (
+        raised.value.message
+    )
+    assert "--quarantine cannot import the rest either" in raised.value.message
+    assert Document.objects.count() == 0
+
+
+def test_quarantine_counts_records_read_imported_and_quarantined(tmp_path, mapping, db):
+    path = write_csv(
+        tmp_path,
+        "C1,INV-1,2026-01-05,2026-02-04,100.00,,,\n"
+        "C1,INV-2,2026-01-06,2026-02-05,250.50,2026-02-01,250.50,\n"
+        "C2,INV-3,2026-01-07,2026-02-06,99.99,,,\n"
+        "C4,INV-30,2026-13-01,2026-03-06,abc,,,\n"
+        "C4,INV-31,2026-02-01,2026-01-06,10.00,,,\n"
+        "C4,INV-32,2026-02-01,2026-03-06,5.00,,,\n",
+    )
+    messages = []
+
+    result = import_receivables(
+        path, "generic", mapping=mapping, quarantine=True, progress=messages.append
+    )
+
+    assert result.counts["records_read"] == 6
+    assert result.counts["records_imported"] == 4
+    assert result.counts["records_quarantined"] == 2
+    assert len(result.quarantined) == 3
+    assert "read 6 records: imported 4, quarantined 2" in messages

@@ -113,3 +113,43 @@ def test_customer_outside_scope_is_unknown(entity, buyers, make_user):
         (3, "customer"),
     ]
     assert Order.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("C0001,PO-100,2027-03-01,WIDGET", "4 fields, the header has 7"),
+        ("C0001,PO-100,2027-03-01,WIDGET,10,,,extra", "8 fields, the header has 7"),
+    ],
+)
+def test_row_with_wrong_field_count_is_rejected(entity, buyers, row, message):
+    content = GOOD.splitlines()[0] + "\n" + row + "\n"
+
+    with pytest.raises(OrderFileRejected) as raised:
+        import_orders_csv(content.encode(), "short.csv", entity=entity)
+
+    assert [(p.line, p.field, p.message) for p in raised.value.problems] == [(2, "row", message)]
+    assert Order.objects.count() == 0
+
+
+@pytest.mark.parametrize("quantity", ["1e1", "NaN", "Infinity"])
+def test_non_plain_quantity_is_rejected(entity, buyers, quantity):
+    content = f"customer,customer_reference,product,quantity\nC0001,PO-1,WIDGET,{quantity}\n"
+
+    with pytest.raises(OrderFileRejected) as raised:
+        import_orders_csv(content.encode(), "sci.csv", entity=entity)
+
+    (problem,) = raised.value.problems
+    assert (problem.line, problem.field) == (2, "quantity")
+    assert problem.message.startswith(f"{quantity!r} is not a plain number")
+
+
+def test_undecodable_byte_names_its_line(entity, buyers):
+    content = GOOD.encode() + "C0002,PO-300,,BOOK,3,,Caf\u00e9\n".encode("latin-1")
+
+    with pytest.raises(OrderFileRejected) as raised:
+        import_orders_csv(content, "latin1.csv", entity=entity)
+
+    (problem,) = raised.value.problems
+    assert (problem.line, problem.field) == (5, "encoding")
+    assert problem.message.startswith("byte(s) e9 are not UTF-8")

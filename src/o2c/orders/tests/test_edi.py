@@ -255,3 +255,30 @@ def test_sender_outside_person_scope_looks_unknown(pgw, entity, make_customer, m
 
     assert raised.value.code == "edi_unknown_partner"
     assert Order.objects.count() == 0
+
+
+def test_invalid_order_date_is_reported_once_in_x12_terms(pgw):
+    # given BEG05 with month 13, and lines that request delivery on a valid date
+    data = _interchange(
+        ["PO1*1*5*EA*5.09**BP*0459001004", "DTM*002*20100820"],
+        ctt="1",
+        beg="BEG*00*SA*PO-77**20101340",
+    )
+
+    result = receive_850(data, "date.edi")
+
+    # then only the bad date is reported, at its BEG segment, as CCYYMMDD
+    assert not result.accepted
+    assert [(p.line, p.field, p.message) for p in result.problems] == [
+        (4, "PO PO-77, BEG05", "'20101340' is not a date in the X12 form CCYYMMDD")
+    ]
+
+
+def test_invalid_line_date_names_its_dtm_segment(pgw):
+    data = _interchange(["PO1*1*5*EA*5.09**BP*0459001004", "DTM*002*20270231"], ctt="1")
+
+    result = receive_850(data, "date.edi")
+
+    assert [(p.line, p.field, p.message) for p in result.problems] == [
+        (7, "PO PO-77, PO1 line 1, DTM02", "'20270231' is not a date in the X12 form CCYYMMDD")
+    ]
