@@ -35,6 +35,8 @@ from o2c.portal.texts import LANGUAGES, words
 ZERO = Decimal("0")
 FILES = {"pdf": ("application/pdf", "pdf"), "ubl": ("application/xml", "xml")}
 PAGE_ROWS = 200
+# HEAD is allowed wherever GET is: link checkers and uptime monitors send it.
+PAGE_METHODS = ["GET", "HEAD", "POST"]
 
 
 def _page(request, template: str, context: dict, status: int = 200):
@@ -57,10 +59,21 @@ def _error(request, error: O2CError) -> None:
     messages.error(request, error.message)
 
 
+def parse_id(value: str | None) -> int | None:
+    """Return a row id sent by a form or query string, or None when it is not one.
+
+    Only ASCII digits count: `str.isdigit` also accepts characters such as "²" that
+    `int` rejects. The length cap keeps the value within a 64-bit database integer.
+    """
+    if not value or len(value) > 18 or not value.isascii() or not value.isdigit():
+        return None
+    return int(value)
+
+
 # Signing in ----------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(PAGE_METHODS)
 def sign_in(request):
     next_path = request.POST.get("next") or request.GET.get("next", "")
     if not auth.safe_next(next_path):
@@ -88,9 +101,9 @@ def _password_sign_in(request, next_path: str):
         )
     except services.PortalError:
         return _page(request, "portal/sign_in.html", {"locked": True, "next": next_path}, 429)
-    chosen = request.POST.get("account", "")
-    if chosen.isdigit():
-        users = [user for user in users if user.pk == int(chosen)]
+    chosen = parse_id(request.POST.get("account"))
+    if chosen is not None:
+        users = [user for user in users if user.pk == chosen]
     if not users:
         return _page(request, "portal/sign_in.html", {"failed": True, "next": next_path}, 400)
     if len(users) > 1:
@@ -116,13 +129,13 @@ def _rotate_csrf(request) -> None:
     rotate_token(request)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(PAGE_METHODS)
 def link(request, token: str):
     """Show a sign-in link's confirmation page; the POST signs in and uses the link.
 
     Mail scanners fetch links with GET, so a GET never uses up the link.
     """
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         found = auth.find_link(token)
         if found is None:
             return _page(request, "portal/link_invalid.html", {}, 410)
@@ -280,11 +293,12 @@ def payment_detail(request, document_id: int):
 
 def _selected_ids(request) -> list[int]:
     values = request.POST.getlist("invoice") or request.GET.getlist("invoice")
-    return [int(value) for value in values if value.isdigit()]
+    ids = (parse_id(value) for value in values)
+    return [value for value in ids if value is not None]
 
 
 @portal_login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(PAGE_METHODS)
 def pay(request):
     """Show the amounts and methods for the chosen invoices; POST starts the payment."""
     customer = request.portal.customer
@@ -451,7 +465,7 @@ def statement(request):
 
 
 @portal_login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(PAGE_METHODS)
 def promise(request):
     portal = request.portal
     ids = _selected_ids(request)
@@ -514,7 +528,7 @@ def _reasons(language: str) -> list[tuple[str, str]]:
 
 
 @portal_login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(PAGE_METHODS)
 def dispute_new(request, document_id: int):
     portal = request.portal
     document = selectors.invoice_of(portal.customer, document_id)
@@ -566,7 +580,7 @@ def dispute_list(request):
 
 
 @portal_login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(PAGE_METHODS)
 def dispute_detail(request, case_number: str):
     portal = request.portal
     disputes = selectors.case_of(portal.customer, case_number)
@@ -606,12 +620,13 @@ def dispute_detail(request, case_number: str):
 
 
 @portal_login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(PAGE_METHODS)
 def account(request):
     portal = request.portal
     user = portal.user
     w = words(portal.language)
     action = request.POST.get("action", "")
+    status = 200
     try:
         if action == "contact":
             services.update_billing_contact(
@@ -639,8 +654,14 @@ def account(request):
             services.set_password(user, None)
             messages.success(request, w["password_removed"])
             return redirect("portal:account")
+        if action == "revoke_mandate" and parse_id(request.POST.get("mandate")) is None:
+            # A form value that is no id at all is a bad request, not a missing mandate.
+            status = 400
+            raise services.PortalError(
+                "mandate_missing", "Choose a mandate to revoke; reload the page and try again."
+            )
         if action == "revoke_mandate":
-            mandate = selectors.mandate_of(portal.customer, int(request.POST.get("mandate", 0)))
+            mandate = selectors.mandate_of(portal.customer, parse_id(request.POST["mandate"]))
             sepa.revoke_mandate(mandate, reason=f"revoked in the customer portal by {user.email}")
             messages.success(request, w["mandate_revoked"].format(reference=mandate.reference))
             return redirect("portal:account")
@@ -657,11 +678,12 @@ def account(request):
             "mandates": list(selectors.mandates_of(portal.customer)),
             "direct_debit": bool(sepa.creditor_id(portal.entity)),
         },
+        status,
     )
 
 
 @portal_login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(PAGE_METHODS)
 def mandate_new(request):
     portal = request.portal
     creditor_id = sepa.creditor_id(portal.entity)

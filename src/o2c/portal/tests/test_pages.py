@@ -508,3 +508,34 @@ def test_payment_made_elsewhere_shows_in_history(portal_client, world):
     assert "BANK-9" in response.content.decode()
     assert "OLD-2024-17" in detail.content.decode()
     assert open_amount(world["imported"]) == D("50.00")
+
+
+def test_malformed_ids_are_bad_requests(portal_client, buyer, world):
+    mandate = sepa.sign_mandate(buyer, debtor_name="Boulangerie", iban="DE89370400440532013000")
+
+    for value in ("abc", "", "²", "9" * 30, "-1"):
+        response = portal_client.post(
+            reverse("portal:account"), {"action": "revoke_mandate", "mandate": value}
+        )
+        assert response.status_code == 400, value
+        assert "Choose a mandate to revoke" in response.content.decode(), value
+    missing = portal_client.post(reverse("portal:account"), {"action": "revoke_mandate"})
+    pay = portal_client.get(reverse("portal:pay"), {"invoice": ["²", "9" * 30]})
+    promise = portal_client.post(reverse("portal:promise"), {"invoice": "²"})
+
+    mandate.refresh_from_db()
+    assert mandate.status == "active"
+    assert missing.status_code == 400
+    assert pay.status_code == 302
+    assert promise.status_code == 302
+
+
+def test_head_is_answered_like_get(client, buyer, world):
+    user = PortalUser.objects.get_or_create(customer=buyer, email=buyer.contacts.get().email)[0]
+    token = auth.issue_link(user, source="staff")
+
+    assert client.head(reverse("portal:sign_in")).status_code == 200
+    assert client.head(f"/portal/link/{token}/").status_code == 200
+    assert client.post(f"/portal/link/{token}/").status_code == 302  # HEAD left it unused
+    for name in ("portal:home", "portal:account", "portal:mandate_new", "portal:statement"):
+        assert client.head(reverse(name)).status_code == 200, name
