@@ -539,3 +539,31 @@ def test_head_is_answered_like_get(client, buyer, world):
     assert client.post(f"/portal/link/{token}/").status_code == 302  # HEAD left it unused
     for name in ("portal:home", "portal:account", "portal:mandate_new", "portal:statement"):
         assert client.head(reverse(name)).status_code == 200, name
+
+
+def test_disputes_newest_first_undated_last(portal_client, buyer, world):
+    from o2c.disputes.services import open_dispute
+
+    billed = world["billed"].document
+    imported = open_dispute(
+        buyer, lines=[(billed, "10.00", "")], reason="pricing", actor=None, description="Old."
+    )[0]
+    Dispute.objects.filter(pk=imported.pk).update(opened_on=None, case_number="")
+    older = open_dispute(
+        buyer,
+        lines=[(billed, "10.00", "")],
+        reason="pricing",
+        actor=None,
+        opened_on=dt.date(2025, 3, 10),
+    )[0]
+    newer = open_dispute(
+        buyer,
+        lines=[(billed, "10.00", "")],
+        reason="pricing",
+        actor=None,
+        opened_on=dt.date(2025, 3, 20),
+    )[0]
+
+    listed = list(portal_client.get(reverse("portal:dispute_list")).context["disputes"])
+
+    assert listed == [newer, older, Dispute.objects.get(pk=imported.pk)]
