@@ -29,6 +29,7 @@ from o2c.portal.models import (
     PortalLink,
     PortalSession,
     PortalUser,
+    is_contact_address,
 )
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ def find_link(token: str, purpose: str = LinkPurpose.SIGN_IN) -> PortalLink | No
     link = (
         PortalLink.objects.select_related("portal_user__customer__entity")
         .filter(pk=link_id, purpose=purpose)
+        .filter(is_contact_address("portal_user__"))
         .first()
     )
     if link is None or not hmac.compare_digest(link.secret_hash, _digest(secret)):
@@ -200,16 +202,31 @@ def current_session(request) -> PortalSession | None:
     session = (
         PortalSession.objects.select_related("portal_user__customer__entity")
         .filter(key_hash=_digest(key), ended_at__isnull=True, expires_at__gt=now)
+        .annotate(is_contact=is_contact_address("portal_user__"))
         .first()
     )
     if session is None or session.last_seen_at + SESSION_IDLE <= now:
         return None
     user = session.portal_user
-    if not user.is_active:
+    if not user.is_active or not session.is_contact:
+        # The address was removed from the customer's contacts (by staff, for example).
+        PortalSession.objects.filter(pk=session.pk).update(ended_at=now)
         return None
     if now - session.last_seen_at > TOUCH_EVERY:
         PortalSession.objects.filter(pk=session.pk).update(last_seen_at=now)
     return session
+
+
+def end_sessions_of(users) -> int:
+    """End every open session of the given portal users and void their unused links."""
+    now = timezone.now()
+    ended = PortalSession.objects.filter(portal_user__in=users, ended_at__isnull=True).update(
+        ended_at=now
+    )
+    PortalLink.objects.filter(
+        portal_user__in=users, used_at__isnull=True, expires_at__gt=now
+    ).update(expires_at=now)
+    return ended
 
 
 def end_session(request, response) -> None:

@@ -247,6 +247,13 @@ EN = {
     "mail_debit_body": "Hello,\n\nWe will collect {amount} from the account ending {account} "
     "on {date} or shortly after, under mandate {mandate} (creditor identifier "
     "{creditor_id}), for: {invoices}.\n\n{entity}\n",
+    "contact_saved_signed_out": "The billing contact is updated. Your address is no longer a "
+    "contact of this account, so you are signed out.",
+    "mail_contact_changed_subject": "The billing contact of {customer} was changed",
+    "mail_contact_changed_body": "Hello,\n\nThe billing contact of {customer} with {entity} was "
+    "changed in the customer portal. This address no longer receives invoices, receipts or "
+    "sign-in links for this account, and its open sessions in the portal have ended.\n\nIf you "
+    "did not expect this change, reply to this e-mail.\n\n{entity}\n",
 }
 
 FR = {
@@ -480,6 +487,14 @@ FR = {
     "mail_debit_body": "Bonjour,\n\nNous prélèverons {amount} sur le compte se terminant par "
     "{account} le {date} ou peu après, au titre du mandat {mandate} (identifiant créancier "
     "{creditor_id}), pour : {invoices}.\n\n{entity}\n",
+    "contact_saved_signed_out": "Le contact de facturation est mis à jour. Votre adresse n'est "
+    "plus un contact de ce compte : vous êtes donc déconnecté.",
+    "mail_contact_changed_subject": "Le contact de facturation de {customer} a été modifié",
+    "mail_contact_changed_body": "Bonjour,\n\nLe contact de facturation de {customer} chez "
+    "{entity} a été modifié dans l'espace client. Cette adresse ne reçoit plus de factures, de "
+    "reçus ni de liens de connexion pour ce compte, et ses sessions ouvertes dans l'espace "
+    "client sont terminées.\n\nSi vous n'attendiez pas ce changement, répondez à cet "
+    "e-mail.\n\n{entity}\n",
 }
 
 DE = {
@@ -711,6 +726,14 @@ DE = {
     "mail_debit_body": "Guten Tag,\n\nwir ziehen {amount} vom Konto mit der Endung {account} "
     "am {date} oder kurz danach ein, Mandat {mandate} (Gläubiger-ID {creditor_id}), für: "
     "{invoices}.\n\n{entity}\n",
+    "contact_saved_signed_out": "Der Rechnungskontakt ist geändert. Ihre Adresse ist kein "
+    "Kontakt dieses Kontos mehr, daher sind Sie abgemeldet.",
+    "mail_contact_changed_subject": "Der Rechnungskontakt von {customer} wurde geändert",
+    "mail_contact_changed_body": "Guten Tag,\n\nder Rechnungskontakt von {customer} bei "
+    "{entity} wurde im Kundenportal geändert. Diese Adresse erhält für dieses Konto keine "
+    "Rechnungen, Quittungen und Anmeldelinks mehr, und ihre offenen Sitzungen im Portal wurden "
+    "beendet.\n\nFalls Sie diese Änderung nicht erwartet haben, antworten Sie bitte auf diese "
+    "E-Mail.\n\n{entity}\n",
 }
 
 ES = {
@@ -940,6 +963,13 @@ ES = {
     "mail_debit_body": "Hola:\n\nCobraremos {amount} de la cuenta terminada en {account} el "
     "{date} o poco después, según la orden {mandate} (identificador del acreedor "
     "{creditor_id}), por: {invoices}.\n\n{entity}\n",
+    "contact_saved_signed_out": "El contacto de facturación está actualizado. Su dirección ya "
+    "no es un contacto de esta cuenta, así que se ha cerrado su sesión.",
+    "mail_contact_changed_subject": "Se ha cambiado el contacto de facturación de {customer}",
+    "mail_contact_changed_body": "Hola:\n\nSe ha cambiado en el portal de clientes el contacto "
+    "de facturación de {customer} con {entity}. Esta dirección ya no recibe facturas, recibos "
+    "ni enlaces de acceso para esta cuenta, y sus sesiones abiertas en el portal han "
+    "terminado.\n\nSi no esperaba este cambio, responda a este correo.\n\n{entity}\n",
 }
 
 _BY_LANGUAGE = {"en": EN, "fr": {**EN, **FR}, "de": {**EN, **DE}, "es": {**EN, **ES}}

@@ -635,6 +635,12 @@ def account(request):
                 email=request.POST.get("email", ""),
                 phone=request.POST.get("phone", ""),
             )
+            if not user.is_current:
+                # The signed-in address was the one replaced, so its session has ended.
+                response = redirect("portal:sign_in")
+                auth.end_session(request, response)
+                messages.success(request, w["contact_saved_signed_out"])
+                return response
             messages.success(request, w["contact_saved"])
             return redirect("portal:account")
         if action == "preferences":

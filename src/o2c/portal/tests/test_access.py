@@ -5,6 +5,7 @@ import re
 import pytest
 import time_machine
 from django.core import signing
+from django.test import Client
 from django.urls import reverse
 
 from o2c.core.models import ApiToken
@@ -293,3 +294,68 @@ def test_command_prints_a_link_per_account(client, buyer, other_buyer, capsys):
     path = LINK.search(output).group(1)
     assert client.post(path).status_code == 302
     assert PortalSession.objects.get().portal_user.customer == other_buyer
+
+
+def test_replaced_billing_address_loses_access(
+    client, buyer, smtp_server, django_capture_on_commit_callbacks
+):
+    # given the billing contact signed in, with a password and a mailed 14-day link
+    old = "compta@boulangerie-martin.example"
+    signed_in(client, buyer, smtp_server, django_capture_on_commit_callbacks)
+    user = PortalUser.objects.get(email=old)
+    user.set_password("a long portal passphrase")
+    user.wants_monthly_statement = True
+    user.save()
+    mailed = auth.issue_link(user, source="receipt", lifetime=auth.MAILED_LINK_LIFETIME)
+    other_browser = Client()
+    assert other_browser.post(f"/portal/link/{auth.issue_link(user, source='staff')}/").url
+
+    # when they replace the billing address with a new one
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("portal:account"),
+            {"action": "contact", "name": "Claire Martin", "email": "claire@martin.example"},
+        )
+
+    # then this browser and the other one are signed out
+    assert response.status_code == 302
+    assert response.url == reverse("portal:sign_in")
+    assert client.get(reverse("portal:home")).status_code == 302
+    assert other_browser.get(reverse("portal:home")).status_code == 302
+    assert not PortalSession.objects.filter(ended_at__isnull=True).exists()
+    # and the old address is told, in French, without a sign-in link
+    notice = smtp_server.to(old)[-1]
+    assert "Le contact de facturation de Boulangerie Martin a été modifié" in notice
+    assert "/portal/link/" not in notice
+    # and it can no longer sign in, with a link, the mailed link or the password
+    mails_before = len(smtp_server.to(old))
+    request_link(client, old, django_capture_on_commit_callbacks)
+    assert len(smtp_server.to(old)) == mails_before
+    assert client.post(f"/portal/link/{mailed}/").status_code == 410
+    password = client.post(
+        reverse("portal:sign_in"),
+        {"action": "password", "email": old, "password": "a long portal passphrase"},
+    )
+    assert password.status_code == 400
+    # and account mail goes to the new address only
+    from o2c.portal.notify import billing_recipients
+
+    recipients = billing_recipients(buyer, preference="wants_monthly_statement")
+    assert [recipient.email for recipient in recipients] == []
+    assert [recipient.email for recipient in billing_recipients(buyer)] == ["claire@martin.example"]
+
+
+def test_address_removed_by_staff_ends_session(
+    client, buyer, smtp_server, django_capture_on_commit_callbacks
+):
+    from o2c.portal.mail import send_message
+
+    signed_in(client, buyer, smtp_server, django_capture_on_commit_callbacks)
+    user = PortalUser.objects.get()
+
+    buyer.contacts.update(email="nouvelle@boulangerie-martin.example")
+
+    assert client.get(reverse("portal:home")).status_code == 302
+    assert PortalSession.objects.get().ended_at is not None
+    assert send_message(user, "Statement", "Your account: ...") is False
+    assert smtp_server.to(user.email)[-1].count("/portal/link/") == 1  # only the first link
