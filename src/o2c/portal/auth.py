@@ -46,6 +46,8 @@ LINK_REQUESTS_PER_IP = 20
 PASSWORD_FAILURES_PER_ADDRESS = 5
 ATTEMPT_WINDOW = dt.timedelta(minutes=15)
 IP_WINDOW = dt.timedelta(hours=1)
+ACCOUNT_CHOICE_LIFETIME = dt.timedelta(minutes=5)
+ACCOUNT_CHOICE_SALT = "o2c.portal.account-choice"
 
 
 def _digest(text: str) -> str:
@@ -163,6 +165,46 @@ def use_link(token: str, purpose: str = LinkPurpose.SIGN_IN) -> PortalLink | Non
 def safe_next(path: str) -> bool:
     """Return whether a path is a portal page, so a link cannot send anyone elsewhere."""
     return bool(path) and path.startswith(COOKIE_PATH) and "//" not in path and "\\" not in path
+
+
+# Choosing among the accounts a password opens -----------------------------------------
+
+
+def _browser_key(request) -> str:
+    from django.middleware.csrf import get_token
+
+    get_token(request)  # makes sure this browser has a CSRF secret
+    return _digest(f"{ACCOUNT_CHOICE_SALT}:{request.META.get('CSRF_COOKIE', '')}")
+
+
+def account_choice_token(request, users: list[PortalUser]) -> str:
+    """Sign the accounts that a verified password opens, for the account chooser page.
+
+    The token holds no password. It lists each portal user id with a digest of the
+    password hash, so it stops working once a password changes, and a digest of this
+    browser's CSRF secret, so it works in this browser only. Signing in rotates that
+    secret, which makes the token single-use. It expires after five minutes.
+    """
+    accounts = [[user.pk, _digest(user.password)] for user in users]
+    return signing.dumps({"u": accounts, "b": _browser_key(request)}, salt=ACCOUNT_CHOICE_SALT)
+
+
+def accounts_of_choice(request, token: str) -> list[PortalUser]:
+    """Return the current portal users an account choice token opens; [] when it is not valid."""
+    try:
+        data = signing.loads(token, salt=ACCOUNT_CHOICE_SALT, max_age=ACCOUNT_CHOICE_LIFETIME)
+        wanted = {int(user_id): str(password) for user_id, password in data["u"]}
+        browser = str(data["b"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return []
+    if not hmac.compare_digest(browser, _browser_key(request)):
+        return []
+    users = PortalUser.objects.current().filter(pk__in=wanted).exclude(password="")
+    return [
+        user
+        for user in users.select_related("customer__entity")
+        if hmac.compare_digest(_digest(user.password), wanted[user.pk])
+    ]
 
 
 # Sessions ------------------------------------------------------------------------------

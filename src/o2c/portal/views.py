@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from o2c.billing.services import document_file, early_payment_amount
@@ -73,6 +74,7 @@ def parse_id(value: str | None) -> int | None:
 # Signing in ----------------------------------------------------------------------------
 
 
+@never_cache
 @require_http_methods(PAGE_METHODS)
 def sign_in(request):
     next_path = request.POST.get("next") or request.GET.get("next", "")
@@ -89,6 +91,8 @@ def sign_in(request):
         return _page(request, "portal/link_sent.html", {})
     if request.method == "POST" and request.POST.get("action") == "password":
         return _password_sign_in(request, next_path)
+    if request.method == "POST" and request.POST.get("action") == "choose":
+        return _chosen_account(request, next_path)
     return _page(request, "portal/sign_in.html", {"next": next_path})
 
 
@@ -101,24 +105,34 @@ def _password_sign_in(request, next_path: str):
         )
     except services.PortalError:
         return _page(request, "portal/sign_in.html", {"locked": True, "next": next_path}, 429)
-    chosen = parse_id(request.POST.get("account"))
-    if chosen is not None:
-        users = [user for user in users if user.pk == chosen]
     if not users:
         return _page(request, "portal/sign_in.html", {"failed": True, "next": next_path}, 400)
     if len(users) > 1:
+        # The chooser page carries a signed list of the accounts, never the password.
         return _page(
             request,
             "portal/sign_in.html",
             {
                 "accounts": users,
-                "email": request.POST.get("email", ""),
-                "password": request.POST.get("password", ""),
+                "choice": auth.account_choice_token(request, users),
                 "next": next_path,
             },
         )
+    return _sign_in_as(request, users[0], next_path)
+
+
+def _chosen_account(request, next_path: str):
+    chosen = parse_id(request.POST.get("account"))
+    users = auth.accounts_of_choice(request, request.POST.get("choice", ""))
+    users = [user for user in users if user.pk == chosen]
+    if not users:
+        return _page(request, "portal/sign_in.html", {"failed": True, "next": next_path}, 400)
+    return _sign_in_as(request, users[0], next_path)
+
+
+def _sign_in_as(request, portal_user, next_path: str):
     response = redirect(next_path or reverse("portal:home"))
-    auth.start_session(request, response, users[0])
+    auth.start_session(request, response, portal_user)
     _rotate_csrf(request)
     return response
 
@@ -129,6 +143,7 @@ def _rotate_csrf(request) -> None:
     rotate_token(request)
 
 
+@never_cache
 @require_http_methods(PAGE_METHODS)
 def link(request, token: str):
     """Show a sign-in link's confirmation page; the POST signs in and uses the link.
@@ -148,10 +163,7 @@ def link(request, token: str):
     used = auth.use_link(token)
     if used is None:
         return _page(request, "portal/link_invalid.html", {}, 410)
-    response = redirect(used.next_path or reverse("portal:home"))
-    auth.start_session(request, response, used.portal_user)
-    _rotate_csrf(request)
-    return response
+    return _sign_in_as(request, used.portal_user, used.next_path)
 
 
 def services_language(portal_user) -> str:

@@ -359,3 +359,58 @@ def test_address_removed_by_staff_ends_session(
     assert PortalSession.objects.get().ended_at is not None
     assert send_message(user, "Statement", "Your account: ...") is False
     assert smtp_server.to(user.email)[-1].count("/portal/link/") == 1  # only the first link
+
+
+def test_account_chooser_keeps_no_password(client, buyer, other_buyer):
+    # given a person with the same address and password at two customers
+    other_buyer.contacts.update(email="compta@boulangerie-martin.example")
+    for customer in (buyer, other_buyer):
+        user = PortalUser.objects.create(
+            customer=customer, email="compta@boulangerie-martin.example"
+        )
+        user.set_password("Shared-Pass-2026!")
+        user.save()
+
+    # when they sign in with the password
+    chooser = client.post(
+        reverse("portal:sign_in"),
+        {"action": "password", "email": user.email, "password": "Shared-Pass-2026!"},
+    )
+
+    # then the chooser page neither contains the password nor may be stored
+    page = chooser.content.decode()
+    assert chooser.status_code == 200
+    assert "Shared-Pass-2026!" not in page
+    assert "no-store" in chooser["Cache-Control"]
+    choice = re.search(r'name="choice" value="([^"]+)"', page).group(1)
+    # and the signed choice works in this browser only, and once
+    chosen = {"action": "choose", "choice": choice, "account": str(user.pk)}
+    assert Client().post(reverse("portal:sign_in"), chosen).status_code == 400
+    signed = client.post(reverse("portal:sign_in"), chosen)
+    assert signed.status_code == 302
+    assert PortalSession.objects.get().portal_user == user
+    assert client.post(reverse("portal:sign_in"), chosen).status_code == 400
+
+
+def test_account_choice_expires_with_password_change(client, buyer, other_buyer):
+    other_buyer.contacts.update(email="compta@boulangerie-martin.example")
+    for customer in (buyer, other_buyer):
+        user = PortalUser.objects.create(
+            customer=customer, email="compta@boulangerie-martin.example"
+        )
+        user.set_password("Shared-Pass-2026!")
+        user.save()
+    chooser = client.post(
+        reverse("portal:sign_in"),
+        {"action": "password", "email": user.email, "password": "Shared-Pass-2026!"},
+    )
+    choice = re.search(r'name="choice" value="([^"]+)"', chooser.content.decode()).group(1)
+
+    user.set_password("Another-Pass-2026!")
+    user.save()
+    response = client.post(
+        reverse("portal:sign_in"), {"action": "choose", "choice": choice, "account": user.pk}
+    )
+
+    assert response.status_code == 400
+    assert not PortalSession.objects.exists()
