@@ -10,6 +10,9 @@ Environment variables:
   in the calling process, so the embedded set-up needs no broker.
 - O2C_EMAIL_HOST, O2C_EMAIL_PORT, O2C_DEFAULT_FROM_EMAIL: outgoing SMTP.
 - O2C_LOG_LEVEL: level of the o2c loggers; default INFO.
+- O2C_TRUSTED_PROXIES: comma-separated addresses or CIDR ranges of the reverse proxies
+  in front of o2c (e.g. 127.0.0.1,10.0.0.0/8). The customer portal takes the client
+  address from X-Forwarded-For only when the direct peer is one of them; default none.
 - O2C_PUBLIC_URL: the address customers reach o2c at, for links in e-mails and the
   return addresses given to payment gateways; default http://localhost:8000.
 - O2C_STRIPE_SECRET_KEY, O2C_STRIPE_WEBHOOK_SECRET: Stripe API key and the signing
@@ -175,6 +178,10 @@ LOGGING = {
 NINJA_PAGINATION_PER_PAGE = 100
 
 O2C_PUBLIC_URL = os.environ.get("O2C_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+
+O2C_TRUSTED_PROXIES = [
+    part.strip() for part in os.environ.get("O2C_TRUSTED_PROXIES", "").split(",") if part.strip()
+]
 
 # Card and wallet gateways; a gateway is offered once its keys are set.
 O2C_PAYMENT_GATEWAYS = {

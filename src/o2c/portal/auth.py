@@ -11,19 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import logging
 import secrets
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.shortcuts import redirect
 from django.utils import timezone
 
 from o2c.portal.models import (
+    AttemptKind,
     LinkPurpose,
     PortalAttempt,
     PortalLink,
@@ -34,6 +37,9 @@ from o2c.portal.models import (
 
 logger = logging.getLogger(__name__)
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 COOKIE_NAME = "o2c_portal"
 COOKIE_PATH = "/portal/"
 SESSION_IDLE = dt.timedelta(hours=2)
@@ -41,13 +47,35 @@ SESSION_LIFETIME = dt.timedelta(hours=12)
 TOUCH_EVERY = dt.timedelta(minutes=5)
 LINK_LIFETIME = dt.timedelta(minutes=30)
 MAILED_LINK_LIFETIME = dt.timedelta(days=14)
-LINK_REQUESTS_PER_ADDRESS = 3
-LINK_REQUESTS_PER_IP = 20
-PASSWORD_FAILURES_PER_ADDRESS = 5
-ATTEMPT_WINDOW = dt.timedelta(minutes=15)
-IP_WINDOW = dt.timedelta(hours=1)
 ACCOUNT_CHOICE_LIFETIME = dt.timedelta(minutes=5)
 ACCOUNT_CHOICE_SALT = "o2c.portal.account-choice"
+
+# Rate limits. A "network" is one IPv4 address or one IPv6 /64, the block a single
+# household or office usually gets. The limits keep a stranger from flooding an inbox or
+# guessing a password without letting them lock a known customer out:
+# - Each network may ask for LINK_REQUESTS_PER_NETWORK links an hour, whatever the
+#   addresses; beyond that it gets 429. Behind a reverse proxy this counts per client
+#   only when O2C_TRUSTED_PROXIES names the proxy.
+# - An e-mail address gets at most LINK_MAILS_PER_ADDRESS_AND_NETWORK links per
+#   ATTEMPT_WINDOW for the requests of one network, and LINK_MAILS_PER_ADDRESS an hour
+#   for all networks together. Requests over a limit get the same neutral page, and no
+#   mail is sent, so the page never tells whether an address is known or limited.
+# - A network is locked for an address after PASSWORD_FAILURES_PER_ADDRESS_AND_NETWORK
+#   wrong passwords per ATTEMPT_WINDOW; failures from other networks do not count.
+#   After PASSWORD_FAILURES_PER_ADDRESS failures an hour from all networks together,
+#   only known networks may still try.
+# A known network is one from which the address signed in within KNOWN_NETWORK_AGE. The
+# per-address hourly limits do not apply there, so requests from elsewhere cannot
+# stop a customer from signing in where they usually do.
+LINK_REQUESTS_PER_NETWORK = 20
+LINK_MAILS_PER_ADDRESS_AND_NETWORK = 3
+LINK_MAILS_PER_ADDRESS = 10
+PASSWORD_FAILURES_PER_ADDRESS_AND_NETWORK = 5
+PASSWORD_FAILURES_PER_ADDRESS = 20
+ATTEMPT_WINDOW = dt.timedelta(minutes=15)
+HOUR = dt.timedelta(hours=1)
+KNOWN_NETWORK_AGE = dt.timedelta(days=30)
+IPV6_NETWORK_PREFIX = 64
 
 
 def _digest(text: str) -> str:
@@ -61,37 +89,132 @@ def email_key(email: str) -> str:
     ).hexdigest()
 
 
+@cache
+def _trusted_networks(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"O2C_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR range."
+            ) from None
+    return tuple(networks)
+
+
+def _address(text: str | None) -> IPAddress | None:
+    try:
+        address = ipaddress.ip_address((text or "").strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """Return the client's address: the direct peer, or the one a trusted proxy saw.
+
+    When the peer is in O2C_TRUSTED_PROXIES, X-Forwarded-For is read from the right,
+    skipping trusted proxies, and the first address that is not one is the client.
+    Entries left of it can be forged by the client, so they are never used. A garbled
+    entry stops the walk at the last address that a trusted proxy reported.
+    """
+    peer = _address(request.META.get("REMOTE_ADDR"))
+    if peer is None:
+        return None
+    trusted = _trusted_networks(tuple(settings.O2C_TRUSTED_PROXIES))
+
+    def is_trusted(address: IPAddress) -> bool:
+        return any(address in network for network in trusted)
+
+    client = peer
+    if is_trusted(peer):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        for entry in reversed([part for part in forwarded if part.strip()]):
+            address = _address(entry)
+            if address is None:
+                break
+            client = address
+            if not is_trusted(address):
+                break
+    return str(client)
+
+
+def network_of(ip: str | None) -> str | None:
+    """Return the network an address counts for in the rate limits (IPv4 /32, IPv6 /64)."""
+    address = _address(ip)
+    if address is None:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(
+            ipaddress.ip_network(f"{address}/{IPV6_NETWORK_PREFIX}", strict=False).network_address
+        )
+    return str(address)
 
 
 # Rate limits ---------------------------------------------------------------------------
 
 
 def note_attempt(kind: str, email: str, ip: str | None) -> None:
+    """Count an attempt against the address and against the client's network."""
     PortalAttempt.objects.create(
-        kind=kind, email_hash=email_key(email), ip_address=ip, attempted_at=timezone.now()
+        kind=kind,
+        email_hash=email_key(email),
+        ip_address=network_of(ip),
+        attempted_at=timezone.now(),
     )
 
 
-def too_many_for_address(kind: str, email: str, limit: int) -> bool:
-    since = timezone.now() - ATTEMPT_WINDOW
-    return (
-        PortalAttempt.objects.filter(
-            kind=kind, email_hash=email_key(email), attempted_at__gte=since
-        ).count()
-        >= limit
-    )
+def _attempts(kind: str, window: dt.timedelta, *, email=None, ip=None, by_network=False) -> int:
+    attempts = PortalAttempt.objects.filter(kind=kind, attempted_at__gte=timezone.now() - window)
+    if email is not None:
+        attempts = attempts.filter(email_hash=email_key(email))
+    if by_network:
+        attempts = attempts.filter(ip_address=network_of(ip))
+    return attempts.count()
 
 
-def too_many_from_ip(kind: str, ip: str | None, limit: int) -> bool:
-    if ip is None:
+def is_known_network(email: str, ip: str | None) -> bool:
+    """Return whether the address signed in to the portal from this network lately."""
+    network = network_of(ip)
+    if network is None:
         return False
-    since = timezone.now() - IP_WINDOW
-    return (
-        PortalAttempt.objects.filter(kind=kind, ip_address=ip, attempted_at__gte=since).count()
-        >= limit
-    )
+    recent = PortalSession.objects.filter(
+        portal_user__email=email.strip().lower(),
+        created_at__gte=timezone.now() - KNOWN_NETWORK_AGE,
+        ip_address__isnull=False,
+    ).values_list("ip_address", flat=True)
+    return any(network_of(address) == network for address in recent.distinct())
+
+
+def network_throttled(kind: str, ip: str | None, limit: int) -> bool:
+    """Return whether a network made `limit` attempts of this kind in the last hour."""
+    if network_of(ip) is None:
+        return False
+    return _attempts(kind, HOUR, ip=ip, by_network=True) >= limit
+
+
+def may_send_link(email: str, ip: str | None) -> bool:
+    """Return whether another sign-in link may be mailed to the address for this request."""
+    kind = AttemptKind.LINK_REQUEST
+    from_network = _attempts(kind, ATTEMPT_WINDOW, email=email, ip=ip, by_network=True)
+    if from_network >= LINK_MAILS_PER_ADDRESS_AND_NETWORK:
+        return False
+    if _attempts(kind, HOUR, email=email) < LINK_MAILS_PER_ADDRESS:
+        return True
+    return is_known_network(email, ip)
+
+
+def password_locked(email: str, ip: str | None) -> bool:
+    """Return whether password sign-in of the address is locked for this network."""
+    kind = AttemptKind.PASSWORD
+    from_network = _attempts(kind, ATTEMPT_WINDOW, email=email, ip=ip, by_network=True)
+    if from_network >= PASSWORD_FAILURES_PER_ADDRESS_AND_NETWORK:
+        return True
+    if _attempts(kind, HOUR, email=email) < PASSWORD_FAILURES_PER_ADDRESS:
+        return False
+    return not is_known_network(email, ip)
 
 
 # Links ---------------------------------------------------------------------------------

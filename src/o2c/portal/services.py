@@ -113,19 +113,18 @@ def request_sign_in_link(email: str, *, ip: str | None, next_path: str = "") -> 
 
     The result and the page shown are the same whether the address is known or not.
     Only the per-network limit ("throttled") is reported, because it reveals nothing
-    about the address. A task sends the links after the request commits.
+    about the address; `o2c.portal.auth` describes the limits. A task sends the links
+    after the request commits.
     """
     from o2c.portal.tasks import send_sign_in_links_task
 
     email = normalize_email(email)
-    if auth.too_many_from_ip(AttemptKind.LINK_REQUEST, ip, auth.LINK_REQUESTS_PER_IP):
-        logger.warning("Portal sign-in links: too many requests from one address")
+    if auth.network_throttled(AttemptKind.LINK_REQUEST, ip, auth.LINK_REQUESTS_PER_NETWORK):
+        logger.warning("Portal sign-in links: too many requests from network %s", ip)
         return "throttled"
-    over_limit = auth.too_many_for_address(
-        AttemptKind.LINK_REQUEST, email, auth.LINK_REQUESTS_PER_ADDRESS
-    )
+    allowed = auth.may_send_link(email, ip)
     auth.note_attempt(AttemptKind.LINK_REQUEST, email, ip)
-    if email and not over_limit:
+    if email and allowed:
         safe = next_path if auth.safe_next(next_path) else ""
         transaction.on_commit(lambda: send_sign_in_links_task.delay(email, safe), robust=True)
     return "ok"
@@ -148,7 +147,7 @@ def check_password_sign_in(email: str, password: str, *, ip: str | None) -> list
     from an unknown one.
     """
     email = normalize_email(email)
-    if auth.too_many_for_address(AttemptKind.PASSWORD, email, auth.PASSWORD_FAILURES_PER_ADDRESS):
+    if auth.password_locked(email, ip):
         raise PortalError("password_locked", "Too many failed attempts for this address.")
     candidates = [
         user

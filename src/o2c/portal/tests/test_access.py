@@ -5,6 +5,7 @@ import re
 import pytest
 import time_machine
 from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import reverse
 
@@ -143,7 +144,7 @@ def test_link_requests_are_limited_per_address(
 
 
 def test_link_requests_are_limited_per_network(client, buyer, django_capture_on_commit_callbacks):
-    for index in range(auth.LINK_REQUESTS_PER_IP):
+    for index in range(auth.LINK_REQUESTS_PER_NETWORK):
         request_link(client, f"person{index}@example.org", django_capture_on_commit_callbacks)
 
     response = request_link(client, "one-more@example.org", django_capture_on_commit_callbacks)
@@ -189,7 +190,7 @@ def test_password_attempts_are_limited(client, buyer):
     user = PortalUser.objects.create(customer=buyer, email="compta@boulangerie-martin.example")
     user.set_password("a long portal passphrase")
     user.save()
-    for _ in range(auth.PASSWORD_FAILURES_PER_ADDRESS):
+    for _ in range(auth.PASSWORD_FAILURES_PER_ADDRESS_AND_NETWORK):
         client.post(
             reverse("portal:sign_in"),
             {"action": "password", "email": user.email, "password": "guess"},
@@ -414,3 +415,100 @@ def test_account_choice_expires_with_password_change(client, buyer, other_buyer)
 
     assert response.status_code == 400
     assert not PortalSession.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "expected"),
+    [
+        ("203.0.113.7", "", "203.0.113.7"),
+        ("203.0.113.7", "198.51.100.1", "203.0.113.7"),  # peer is no proxy: header ignored
+        ("10.0.0.5", "198.51.100.1", "198.51.100.1"),
+        ("10.0.0.5", "6.6.6.6, 198.51.100.1, 10.0.0.9", "198.51.100.1"),  # left part forged
+        ("10.0.0.5", "10.0.0.8, 10.0.0.9", "10.0.0.8"),  # only proxies
+        ("10.0.0.5", "198.51.100.1, garbage", "10.0.0.5"),
+        ("10.0.0.5", "", "10.0.0.5"),
+        ("::ffff:10.0.0.5", "2001:db8::1", "2001:db8::1"),
+    ],
+)
+def test_client_ip_behind_trusted_proxies(settings, rf, peer, forwarded, expected):
+    settings.O2C_TRUSTED_PROXIES = ["10.0.0.0/24"]
+    request = rf.get("/portal/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert auth.client_ip(request) == expected
+
+
+def test_invalid_trusted_proxy_is_reported(settings, rf):
+    settings.O2C_TRUSTED_PROXIES = ["10.0.0.0/33"]
+
+    with pytest.raises(ImproperlyConfigured, match="10.0.0.0/33"):
+        auth.client_ip(rf.get("/portal/"))
+
+
+def test_customers_behind_proxy_counted_apart(client, buyer, settings):
+    settings.O2C_TRUSTED_PROXIES = ["127.0.0.1"]
+
+    for index in range(auth.LINK_REQUESTS_PER_NETWORK + 5):
+        response = client.post(
+            reverse("portal:sign_in"),
+            {"action": "link", "email": f"person{index}@example.org"},
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{index + 1}",
+        )
+        assert response.status_code == 200, index
+    proxied = client.post(
+        reverse("portal:sign_in"),
+        {"action": "link", "email": "one-more@example.org"},
+        HTTP_X_FORWARDED_FOR="198.51.100.1",
+    )
+    assert proxied.status_code == 200
+
+
+def test_stranger_cannot_stop_links_from_known_network(
+    client, buyer, smtp_server, django_capture_on_commit_callbacks
+):
+    # given the customer signed in from their office once
+    address = "compta@boulangerie-martin.example"
+    office = {"REMOTE_ADDR": "198.51.100.20"}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("portal:sign_in"), {"action": "link", "email": address}, **office)
+    client.post(link_in(smtp_server, address), **office)
+    mails = len(smtp_server.to(address))
+
+    # when strangers on many networks ask for links to that address
+    for index in range(auth.LINK_MAILS_PER_ADDRESS + 5):
+        with django_capture_on_commit_callbacks(execute=True):
+            stranger = Client(REMOTE_ADDR=f"203.0.113.{index + 1}")
+            response = stranger.post(
+                reverse("portal:sign_in"), {"action": "link", "email": address}
+            )
+        assert response.status_code == 200
+
+    # then the mailbox got at most the hourly number, and the office still gets a link
+    assert len(smtp_server.to(address)) - mails == auth.LINK_MAILS_PER_ADDRESS - 1
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("portal:sign_in"), {"action": "link", "email": address}, **office)
+    assert len(smtp_server.to(address)) - mails == auth.LINK_MAILS_PER_ADDRESS
+
+
+def test_failures_elsewhere_do_not_block_right_password(client, buyer):
+    user = PortalUser.objects.create(customer=buyer, email="compta@boulangerie-martin.example")
+    user.set_password("a long portal passphrase")
+    user.save()
+    stranger = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(auth.PASSWORD_FAILURES_PER_ADDRESS_AND_NETWORK + 2):
+        stranger.post(
+            reverse("portal:sign_in"),
+            {"action": "password", "email": user.email, "password": "guess"},
+        )
+
+    locked = stranger.post(
+        reverse("portal:sign_in"),
+        {"action": "password", "email": user.email, "password": "a long portal passphrase"},
+    )
+    right = client.post(
+        reverse("portal:sign_in"),
+        {"action": "password", "email": user.email, "password": "a long portal passphrase"},
+        REMOTE_ADDR="198.51.100.20",
+    )
+
+    assert locked.status_code == 429
+    assert right.status_code == 302
