@@ -28,7 +28,7 @@ from o2c.payments.models import PaymentMethod, PaymentStatus
 from o2c.payments.transfer import BankTransfer
 from o2c.portal import auth, selectors, services
 from o2c.portal.auth import portal_login_required
-from o2c.portal.formatting import date_text, money_text
+from o2c.portal.formatting import date_text, money_text, parse_amount_input
 from o2c.portal.mail import public_url
 from o2c.portal.statement import build_statement, currencies_of, statement_pdf
 from o2c.portal.texts import LANGUAGES, words
@@ -359,12 +359,19 @@ def _methods(customer, currency: str) -> dict:
 def _start_payment(request, rows, methods):
     portal = request.portal
     method = request.POST["method"]
-    requested = [
-        (row["document"].pk, request.POST.get(f"amount_{row['document'].pk}", "").strip())
-        for row in rows
-    ]
     key = request.POST.get("idempotency_key", "")[:64] or uuid.uuid4().hex
     try:
+        requested = [
+            (
+                row["document"].pk,
+                parse_amount_input(
+                    request.POST.get(f"amount_{row['document'].pk}", ""),
+                    portal.language,
+                    field=row["document"].number,
+                ),
+            )
+            for row in rows
+        ]
         if method not in methods:
             raise O2CError("method_unavailable", "Choose one of the payment methods offered.")
         if method == "transfer":
@@ -493,10 +500,11 @@ def promise(request):
             messages.error(request, "Enter the date as YYYY-MM-DD.")
         else:
             try:
+                amount = parse_amount_input(request.POST.get("amount", ""), portal.language)
                 recorded = services.promise_to_pay(
                     portal.user,
                     document_ids=[document.pk for document in documents],
-                    amount=request.POST.get("amount", "").strip() or total,
+                    amount=amount or total,
                     promised_on=promised_on,
                     note=request.POST.get("note", ""),
                 )
@@ -519,6 +527,7 @@ def promise(request):
             "documents": documents,
             "total": total,
             "currency": currency,
+            "posted": request.POST,
             "min_date": portal.entity.today().isoformat(),
             "max_date": (
                 portal.entity.today() + dt.timedelta(days=services.MAX_PROMISE_DAYS)
@@ -554,10 +563,11 @@ def dispute_new(request, document_id: int):
         if chosen is not None:
             line_reference = f"line {chosen.position}: {chosen.description}"[:100]
         try:
+            amount = parse_amount_input(request.POST.get("amount", ""), portal.language)
             disputes = services.raise_dispute(
                 portal.user,
                 document=document,
-                amount=request.POST.get("amount", "").strip() or room,
+                amount=amount or room,
                 reason=request.POST.get("reason", ""),
                 description=request.POST.get("description", ""),
                 line_reference=line_reference,

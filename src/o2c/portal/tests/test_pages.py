@@ -567,3 +567,79 @@ def test_disputes_newest_first_undated_last(portal_client, buyer, world):
     listed = list(portal_client.get(reverse("portal:dispute_list")).context["disputes"])
 
     assert listed == [newer, older, Dispute.objects.get(pk=imported.pk)]
+
+
+def test_unit_prices_keep_their_decimals(portal_client, buyer, bill):
+    from o2c.billing.services import InvoiceLineInput
+
+    lines = [
+        InvoiceLineInput(
+            description=description,
+            quantity=D(quantity),
+            unit_price=D(price),
+            tax_category="standard",
+        )
+        for description, quantity, price in (("Vis", "3", "0.333"), ("Lampe", "1.5", "99.995"))
+    ]
+    invoice = bill(buyer, lines=lines)
+
+    page = portal_client.get(reverse("portal:invoice_detail", args=[invoice.document.pk]))
+
+    text = page.content.decode().replace("\xa0", " ").replace("\u202f", " ")
+    assert "0,333 €" in text
+    assert "99,995 €" in text
+    assert "149,99 €" in text  # the line's net amount is at the currency's decimals
+
+
+def test_form_defaults_at_minor_unit(portal_client, world):
+    document = world["billed"].document
+
+    pages = {
+        "dispute": portal_client.get(reverse("portal:dispute_new", args=[document.pk])),
+        "promise": portal_client.get(reverse("portal:promise"), {"invoice": document.pk}),
+        "pay": portal_client.get(reverse("portal:pay"), {"invoice": document.pk}),
+    }
+
+    for name, page in pages.items():
+        text = page.content.decode()
+        assert 'value="120,00"' in text, name  # French decimal comma, two decimals
+        assert "120.0000" not in text, name
+
+
+def test_amounts_with_decimal_comma(portal_client, world):
+    document = world["billed"].document
+
+    with time_machine.travel("2025-03-25 10:00:00+01:00", tick=False):
+        portal_client.post(
+            reverse("portal:promise"),
+            {"invoice": [document.pk], "amount": "99,5", "promised_on": "2025-04-10"},
+        )
+    portal_client.post(
+        reverse("portal:dispute_new", args=[document.pk]),
+        {"reason": "pricing", "amount": "1,5", "description": "Wrong price."},
+    )
+    wrong = portal_client.post(
+        reverse("portal:dispute_new", args=[document.pk]),
+        {"reason": "pricing", "amount": "1e3", "description": "Wrong price."},
+    )
+
+    assert PromiseToPay.objects.get().amount == D("99.50")
+    assert Dispute.objects.get().amount == D("1.50")
+    assert "is not a number" in wrong.content.decode()
+
+
+def test_messages_show_amounts_at_minor_unit(portal_client, world):
+    document = world["billed"].document
+
+    dispute = portal_client.post(
+        reverse("portal:dispute_new", args=[document.pk]),
+        {"reason": "pricing", "amount": "500", "description": "Too expensive."},
+    )
+    with time_machine.travel("2025-03-25 10:00:00+01:00", tick=False):
+        promise = portal_client.post(
+            reverse("portal:promise"),
+            {"invoice": [document.pk], "amount": "500", "promised_on": "2025-04-10"},
+        )
+
+    assert "has 120.00 EUR open, 0.00 already disputed" in dispute.content.decode()
+    assert "have 120.00 EUR open" in promise.content.decode()
