@@ -7,7 +7,8 @@ from babel.dates import format_date
 from babel.numbers import NumberFormatError, format_currency, format_decimal, parse_decimal
 
 from o2c.core import money
-from o2c.portal.texts import language_of
+from o2c.core.errors import O2CError
+from o2c.portal.texts import language_of, words
 
 
 def money_text(amount: Decimal | None, currency: str, language: str) -> str:
@@ -77,6 +78,25 @@ def parse_amount_input(text: str, language: str, field: str = "amount") -> str:
         raise money.MoneyError(
             "invalid_amount", "{field} {value!r} is not a number.", field=field, value=text
         ) from None
+
+
+def error_text(error: O2CError, language: str) -> str:
+    """Return a service error in the reader's language, or its English message.
+
+    The portal's words hold `error_<code>` for the errors a customer can meet. Dates
+    among the parameters are written for the reader's language.
+    """
+    template = words(language).get(f"error_{error.code}")
+    if template is None:
+        return error.message
+    params = {
+        name: date_text(value, language) if isinstance(value, dt.date) else value
+        for name, value in error.params.items()
+    }
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return error.message
 
 
 def date_text(day: dt.date | None, language: str, style: str = "medium") -> str:

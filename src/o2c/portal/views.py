@@ -28,10 +28,10 @@ from o2c.payments.models import PaymentMethod, PaymentStatus
 from o2c.payments.transfer import BankTransfer
 from o2c.portal import auth, selectors, services
 from o2c.portal.auth import portal_login_required
-from o2c.portal.formatting import date_text, money_text, parse_amount_input
+from o2c.portal.formatting import date_text, error_text, money_text, parse_amount_input
 from o2c.portal.mail import public_url
 from o2c.portal.statement import build_statement, currencies_of, statement_pdf
-from o2c.portal.texts import LANGUAGES, words
+from o2c.portal.texts import LANGUAGE_NAMES, LANGUAGES, words
 
 ZERO = Decimal("0")
 FILES = {"pdf": ("application/pdf", "pdf"), "ubl": ("application/xml", "xml")}
@@ -57,7 +57,9 @@ def _guest_language(request) -> str:
 
 
 def _error(request, error: O2CError) -> None:
-    messages.error(request, error.message)
+    portal = getattr(request, "portal", None)
+    language = portal.language if portal else _guest_language(request)
+    messages.error(request, error_text(error, language))
 
 
 def parse_id(value: str | None) -> int | None:
@@ -335,6 +337,8 @@ def pay(request):
         {
             "rows": rows,
             "currency": currency,
+            "currencies": ", ".join(sorted(currencies)),
+            "contact": customer.entity.email or customer.entity.name,
             "methods": methods,
             "idempotency_key": uuid.uuid4().hex,
         },
@@ -702,7 +706,7 @@ def account(request):
         {
             "contact": contact,
             "user": user,
-            "languages": LANGUAGES,
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             "mandates": list(selectors.mandates_of(portal.customer)),
             "direct_debit": bool(sepa.creditor_id(portal.entity)),
         },

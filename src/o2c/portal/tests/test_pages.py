@@ -294,7 +294,7 @@ def test_pay_rejects_an_amount_above_open(portal_client, world, fake_stripe):
         follow=True,
     )
 
-    assert "at most 120.00 EUR, not 500.00" in response.content.decode()
+    assert "au plus 120.00 EUR, pas 500.00" in response.content.decode()
     assert Payment.objects.count() == 0
 
 
@@ -518,7 +518,7 @@ def test_malformed_ids_are_bad_requests(portal_client, buyer, world):
             reverse("portal:account"), {"action": "revoke_mandate", "mandate": value}
         )
         assert response.status_code == 400, value
-        assert "Choose a mandate to revoke" in response.content.decode(), value
+        assert "Choisissez un mandat à révoquer" in response.content.decode(), value
     missing = portal_client.post(reverse("portal:account"), {"action": "revoke_mandate"})
     pay = portal_client.get(reverse("portal:pay"), {"invoice": ["²", "9" * 30]})
     promise = portal_client.post(reverse("portal:promise"), {"invoice": "²"})
@@ -625,7 +625,7 @@ def test_amounts_with_decimal_comma(portal_client, world):
 
     assert PromiseToPay.objects.get().amount == D("99.50")
     assert Dispute.objects.get().amount == D("1.50")
-    assert "is not a number" in wrong.content.decode()
+    assert "« 1e3 » n&#x27;est pas un nombre" in wrong.content.decode()
 
 
 def test_messages_show_amounts_at_minor_unit(portal_client, world):
@@ -641,5 +641,75 @@ def test_messages_show_amounts_at_minor_unit(portal_client, world):
             {"invoice": [document.pk], "amount": "500", "promised_on": "2025-04-10"},
         )
 
-    assert "has 120.00 EUR open, 0.00 already disputed" in dispute.content.decode()
-    assert "have 120.00 EUR open" in promise.content.decode()
+    assert "a 120.00 EUR à payer, dont 0.00 déjà contesté" in dispute.content.decode()
+    assert "ont 120.00 EUR à payer" in promise.content.decode()
+
+
+def test_pay_page_says_why_nothing_is_offered(portal_client, buyer, post):
+    from o2c.fx.services import set_manual_rate
+
+    set_manual_rate("JPY", dt.date(2025, 3, 1), D("160"))
+    buyer.entity.iban = ""  # no bank transfer, and no card gateway is configured
+    buyer.entity.save()
+    euro = post(buyer, "invoice", "EUR-1", "2025-03-01", "10.00")
+    yen = post(buyer, "invoice", "JPY-1", "2025-03-01", "1000", currency="JPY")
+
+    mixed = portal_client.get(reverse("portal:pay"), {"invoice": [euro.pk, yen.pk]})
+    no_method = portal_client.get(reverse("portal:pay"), {"invoice": yen.pk})
+
+    assert "devises différentes (EUR, JPY)" in mixed.content.decode()
+    page = no_method.content.decode()
+    assert "Aucun moyen de paiement n&#x27;est proposé ici pour la devise JPY" in page
+    assert "factures@atelier-lumiere.example" in page
+    assert "Nothing to show." not in page
+
+
+def test_german_pages_speak_german(client, other_buyer, world):
+    sign_in(client, other_buyer)
+    sepa.sign_mandate(other_buyer, debtor_name="Müller", iban="DE89370400440532013000")
+    document = world["other"].document
+
+    account = client.get(reverse("portal:account")).content.decode()
+    dispute = client.post(
+        reverse("portal:dispute_new", args=[document.pk]),
+        {"reason": "pricing", "amount": "500", "description": "Zu teuer."},
+    )
+    with time_machine.travel("2025-03-25 10:00:00+01:00", tick=False):
+        promise = client.post(
+            reverse("portal:promise"),
+            {"invoice": [document.pk], "amount": "10", "promised_on": "2025-03-01"},
+        )
+
+    assert ">Aktiv<" in account
+    assert ">Deutsch<" in account
+    assert ">Sprache des Kontos<" in account
+    assert "bereits beanstandet" in dispute.content.decode()
+    promise_page = promise.content.decode()
+    assert "geben Sie das Datum ein, an dem Sie zahlen werden" in promise_page
+    assert "the customer" not in promise_page
+
+
+def test_payment_heading_statement_and_brand(portal_client, buyer, world):
+    from o2c.ledger.services import reverse_document
+
+    reverse_document(world["payment"], on=dt.date(2025, 3, 21), reason="bank return")
+    payment = Payment.objects.create(
+        entity=buyer.entity,
+        customer=buyer,
+        amount=D("10.00"),
+        currency="EUR",
+        method="card",
+        gateway="stripe",
+        reference="PAY-1",
+        idempotency_key="k1",
+    )
+
+    status = portal_client.get(reverse("portal:payment_status", args=[payment.reference]))
+    statement = portal_client.get(
+        reverse("portal:statement"), {"from": "2025-03-01", "to": "2025-03-31"}
+    )
+
+    assert "<h1>Paiement PAY-1</h1>" in status.content.decode()
+    assert "Annulation: Paiement BANK-9" in statement.content.decode()
+    assert "R-payment" not in statement.content.decode()
+    assert 'class="brand" href="/portal/home/"' in status.content.decode()
