@@ -59,7 +59,7 @@ ACCOUNT_CHOICE_SALT = "o2c.portal.account-choice"
 # - An e-mail address gets at most LINK_MAILS_PER_ADDRESS_AND_NETWORK links per
 #   ATTEMPT_WINDOW for the requests of one network, and LINK_MAILS_PER_ADDRESS an hour
 #   for all networks together. Requests over a limit get the same neutral page, and no
-#   mail is sent, so the page never tells whether an address is known or limited.
+#   mail is sent, so the page never reveals whether an address is known or limited.
 # - A network is locked for an address after PASSWORD_FAILURES_PER_ADDRESS_AND_NETWORK
 #   wrong passwords per ATTEMPT_WINDOW; failures from other networks do not count.
 #   After PASSWORD_FAILURES_PER_ADDRESS failures an hour from all networks together,
@@ -303,7 +303,7 @@ def _browser_key(request) -> str:
 def account_choice_token(request, users: list[PortalUser]) -> str:
     """Sign the accounts that a verified password opens, for the account chooser page.
 
-    The token holds no password. It lists each portal user id with a digest of the
+    The token contains no password. It lists each portal user id with a digest of the
     password hash, so it stops working once a password changes, and a digest of this
     browser's CSRF secret, so it works in this browser only. Signing in rotates that
     secret, which makes the token single-use. It expires after five minutes.
@@ -316,17 +316,17 @@ def accounts_of_choice(request, token: str) -> list[PortalUser]:
     """Return the current portal users an account choice token opens; [] when it is not valid."""
     try:
         data = signing.loads(token, salt=ACCOUNT_CHOICE_SALT, max_age=ACCOUNT_CHOICE_LIFETIME)
-        wanted = {int(user_id): str(password) for user_id, password in data["u"]}
+        expected = {int(user_id): str(password) for user_id, password in data["u"]}
         browser = str(data["b"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return []
     if not hmac.compare_digest(browser, _browser_key(request)):
         return []
-    users = PortalUser.objects.current().filter(pk__in=wanted).exclude(password="")
+    users = PortalUser.objects.current().filter(pk__in=expected).exclude(password="")
     return [
         user
         for user in users.select_related("customer__entity")
-        if hmac.compare_digest(_digest(user.password), wanted[user.pk])
+        if hmac.compare_digest(_digest(user.password), expected[user.pk])
     ]
 
 

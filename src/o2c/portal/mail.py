@@ -90,7 +90,7 @@ def send_contact_changed(customer, old_email: str, language: str) -> None:
         w["mail_contact_changed_subject"].format(customer=customer.name),
         w["mail_contact_changed_body"].format(customer=customer.name, entity=entity.name),
     )
-    logger.info("Customer %s: replaced billing address told of the change", customer.pk)
+    logger.info("Customer %s: billing contact change notice sent to the old address", customer.pk)
 
 
 def send_sign_in_link(portal_user: PortalUser, next_path: str = "") -> None:

@@ -14,7 +14,7 @@ from o2c.parties.models import Contact, Customer
 
 
 def is_contact_address(user_path: str = "") -> Exists:
-    """Return a condition that holds while a contact of the portal user's customer has its address.
+    """Return a condition, true while a contact of the portal user's customer has its address.
 
     `user_path` leads from the queried model to the portal user, e.g. "portal_user__".
     Contact addresses are compared in lower case, as portal users store them.

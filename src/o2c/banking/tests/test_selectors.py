@@ -1,4 +1,4 @@
-"""Reads of bank statements: which statements a person sees, and in what order."""
+"""Reads of bank statements: which statements a person may view, and in what order."""
 
 import hashlib
 

@@ -324,7 +324,7 @@ def test_replaced_billing_address_loses_access(
     assert client.get(reverse("portal:home")).status_code == 302
     assert other_browser.get(reverse("portal:home")).status_code == 302
     assert not PortalSession.objects.filter(ended_at__isnull=True).exists()
-    # and the old address is told, in French, without a sign-in link
+    # and the old address gets a notice in French, without a sign-in link
     notice = smtp_server.to(old)[-1]
     assert "Le contact de facturation de Boulangerie Martin a été modifié" in notice
     assert "/portal/link/" not in notice
