@@ -17,6 +17,9 @@ Environment variables:
   addresses (receivers inside the company network); by default only public ones.
 - O2C_HTTPS: "1" when served over HTTPS: secure cookies, HTTPS redirect and HSTS.
   O2C_BEHIND_PROXY: "1" to trust the X-Forwarded-Proto header of a TLS proxy in front.
+- O2C_TRUSTED_PROXIES: comma-separated addresses or CIDR ranges of the reverse proxies
+  in front of o2c (e.g. 127.0.0.1,10.0.0.0/8). The customer portal takes the client
+  address from X-Forwarded-For only when the direct peer is one of them; default none.
 - O2C_PUBLIC_URL: the address customers reach o2c at, for links in e-mails and the
   return addresses given to payment gateways; default http://localhost:8000.
 - O2C_STRIPE_SECRET_KEY, O2C_STRIPE_WEBHOOK_SECRET: Stripe API key and the signing
@@ -210,6 +213,10 @@ O2C_FX_MAX_AGE_DAYS = int(os.environ.get("O2C_FX_MAX_AGE_DAYS", "10"))
 O2C_WEBHOOK_ALLOW_PRIVATE = os.environ.get("O2C_WEBHOOK_ALLOW_PRIVATE") == "1"
 # Without a broker, deliveries wait for the scheduler's sweep unless this is True.
 O2C_WEBHOOKS_SEND_INLINE = False
+
+O2C_TRUSTED_PROXIES = [
+    part.strip() for part in os.environ.get("O2C_TRUSTED_PROXIES", "").split(",") if part.strip()
+]
 
 # Card and wallet gateways; a gateway is offered once its keys are set.
 O2C_PAYMENT_GATEWAYS = {

@@ -1,6 +1,6 @@
 """Reads of bank accounts and statements, scoped to the entities a person works for."""
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from o2c.banking.models import Statement
@@ -14,7 +14,8 @@ def statements_for(user, *, entity=None) -> QuerySet:
     ).select_related("bank_account", "bank_account__entity")
     if entity is not None:
         statements = statements.filter(bank_account__entity=entity)
-    return statements.order_by("-period_to", "-id")
+    # Statements without a period (some files carry none) go last on every database.
+    return statements.order_by(F("period_to").desc(nulls_last=True), "-id")
 
 
 def statement_for(user, statement_id: int) -> Statement:

@@ -649,7 +649,8 @@ def _continuity_note(account: BankAccount, parsed: ParsedStatement) -> str:
         return ""
     return (
         f" (the previous statement {previous.statement_id} closed at "
-        f"{previous.closing_balance}, this one opens at {parsed.opening_balance})"
+        f"{money.as_text(previous.closing_balance, account.currency)}, this one opens at "
+        f"{parsed.opening_balance})"
     )
 
 

@@ -366,7 +366,7 @@ def post_invoice(invoice: Invoice, *, actor=None) -> Invoice:
                 "Draft invoice {id} totals {amount} {currency}; only a positive amount "
                 "can be posted.",
                 id=invoice.pk,
-                amount=invoice.payable_amount,
+                amount=money.as_text(invoice.payable_amount, invoice.currency),
                 currency=invoice.currency,
             )
 
@@ -518,7 +518,7 @@ def issue_credit_note(
                     amount=amount,
                     currency=invoice.currency,
                     number=invoice.number,
-                    left=left.payable,
+                    left=money.as_text(left.payable, invoice.currency),
                 )
         if lines is None and (amount is None or amount == left.payable):
             plan = _plan_remainder(invoice, left)
@@ -532,9 +532,9 @@ def issue_credit_note(
                 "invalid_credit_amount",
                 "The lines chosen come to {amount} {currency}, more than the {left} "
                 "{currency} of {number} not yet credited; credit the rest in full instead.",
-                amount=plan.payable,
+                amount=money.as_text(plan.payable, invoice.currency),
                 currency=invoice.currency,
-                left=left.payable,
+                left=money.as_text(left.payable, invoice.currency),
                 number=invoice.number,
             )
         credit_note = _save_credit_note(invoice, plan, reason.strip(), credit_date, actor)
@@ -795,7 +795,8 @@ def _post_credit_note(credit_note: CreditNote, invoice: Invoice, actor) -> None:
     record_event(
         invoice.customer,
         "credit_note_issued",
-        f"Credit note {number} on invoice {invoice.number}: {credit_note.payable_amount} "
+        f"Credit note {number} on invoice {invoice.number}: "
+        f"{money.as_text(credit_note.payable_amount, credit_note.currency)} "
         f"{credit_note.currency}, {credit_note.reason}",
         actor=actor,
         document=document,

@@ -555,7 +555,8 @@ class OpenBook:
             allocations = [Allocation(item, item.open_amount) for item in items]
             on_account = self._excess(line, open_total, currency)
             evidence.append(
-                f"amount exceeds the open amount by {-difference} {currency}; the excess "
+                f"amount exceeds the open amount by {money.as_text(-difference, currency)} "
+                f"{currency}; the excess "
                 "stays on account"
             )
             if -difference * HUNDRED <= open_total * NEAR_PERCENT:
@@ -707,7 +708,8 @@ class OpenBook:
                 settle_rest("write_off"),
                 "exchange rate difference",
                 W_AMOUNT_TOLERANCE,
-                f"converted amount is {difference} {currency} short, within the "
+                f"converted amount is {money.as_text(difference, currency)} {currency} short, "
+                "within the "
                 f"{rules.fx_tolerance_percent}% exchange tolerance",
             )
         if (
@@ -719,7 +721,8 @@ class OpenBook:
                 settle_rest("write_off"),
                 "small difference",
                 W_AMOUNT_TOLERANCE,
-                f"amount is {difference} {currency} short, within the write-off tolerance",
+                f"amount is {money.as_text(difference, currency)} {currency} short, "
+                "within the write-off tolerance",
             )
         if difference_base <= rules.bank_charge_limit_amount:
             return (
@@ -727,7 +730,8 @@ class OpenBook:
                 settle_rest("write_off"),
                 "bank charges",
                 W_AMOUNT_TOLERANCE - Decimal("0.05"),
-                f"amount is {difference} {currency} short, within the bank-charge limit",
+                f"amount is {money.as_text(difference, currency)} {currency} short, "
+                "within the bank-charge limit",
             )
         coverage = paid * HUNDRED / open_total
         if coverage >= rules.deduction_min_coverage_percent:
@@ -737,7 +741,8 @@ class OpenBook:
                 settle_rest("deduction"),
                 "",
                 weight,
-                f"amount is {difference} {currency} short ({coverage:.1f}% paid): a deduction "
+                f"amount is {money.as_text(difference, currency)} {currency} short "
+                f"({coverage:.1f}% paid): a deduction "
                 "for the disputes team",
             )
         return (
@@ -745,7 +750,8 @@ class OpenBook:
             [allocation for allocation in allocations if allocation.amount > ZERO],
             "",
             ZERO,
-            f"partial payment: {paid} {currency} of {open_total} open; the rest stays open",
+            f"partial payment: {money.as_text(paid, currency)} {currency} of "
+            f"{money.as_text(open_total, currency)} open; the rest stays open",
         )
 
     def _amount_proposals(self, line: LineFacts, customer_id: int, customers) -> list[Proposal]:

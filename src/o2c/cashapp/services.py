@@ -586,13 +586,15 @@ def _record_decision(line, customer, match: LineMatch, disputes, actor) -> None:
     if parts:
         summary += " applied to " + ", ".join(parts)
     if match.on_account_amount:
-        summary += f"; {match.on_account_amount} {line.currency} on account"
+        summary += f"; {money.as_text(match.on_account_amount, line.currency)} {line.currency}"
+        summary += " on account"
     if match.write_off_amount:
-        summary += f"; {match.write_off_amount} written off"
+        summary += f"; {money.as_text(match.write_off_amount, line.currency)} written off"
     if match.discount_amount:
-        summary += f"; {match.discount_amount} discount granted"
+        summary += f"; {money.as_text(match.discount_amount, line.currency)} discount granted"
     if disputes:
-        summary += f"; deduction of {match.deduction_amount} sent to the disputes team"
+        deduction = money.as_text(match.deduction_amount, line.currency)
+        summary += f"; deduction of {deduction} sent to the disputes team"
     summary += f" ({match.get_decision_display().lower()}"
     if match.confidence is not None:
         summary += f", confidence {match.confidence:.2f}"

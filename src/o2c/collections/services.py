@@ -459,7 +459,7 @@ def _execute_notice(run: DunningRun, planned: PlannedNotice, policy, actor) -> D
         customer,
         "dunning",
         f"{planned.step.name} ({notice.get_channel_display()}, {notice.language}) for "
-        f"{numbers}: {planned.total_due} {planned.currency} due",
+        f"{numbers}: {money.as_text(planned.total_due, planned.currency)} {planned.currency} due",
         actor=actor,
         notice_id=notice.pk,
         run_id=run.pk,
@@ -730,9 +730,9 @@ def record_promise(
             "promise_exceeds_open",
             "The invoices chosen have {open} {currency} open; a promise of {amount} is more "
             "than that.",
-            open=open_now,
+            open=money.as_text(open_now, currency),
             currency=currency,
-            amount=amount,
+            amount=money.as_text(amount, currency),
         )
     if promised_on < today:
         raise CollectionsError(

@@ -198,10 +198,12 @@ def build_worklist(user, entity, as_of: dt.date | None = None) -> Worklist:
         effect, effect_reason = _contact_effect(contact, promises[customer_id], now)
         score = (at_risk[customer_id] * estimate.probability * effect).quantize(Decimal("0.01"))
         amounts = ", ".join(
-            f"{amount} {code}" for code, amount in sorted(overdue[customer_id].items())
+            f"{money.as_text(amount, code)} {code}"
+            for code, amount in sorted(overdue[customer_id].items())
         )
         reasons = [
-            f"{amounts} overdue and undisputed = {at_risk[customer_id]} {base} at risk",
+            f"{amounts} overdue and undisputed = "
+            f"{money.as_text(at_risk[customer_id], base)} {base} at risk",
             f"probability of loss {estimate.probability} ({model.name}: "
             + "; ".join(estimate.reasons)
             + ")",

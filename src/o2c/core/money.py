@@ -112,6 +112,15 @@ def round_amount(amount: Decimal, currency: str, mode: str = "half_up") -> Decim
     return amount.quantize(quantum(currency), rounding=ROUNDING_MODES[mode])
 
 
+def as_text(amount: Decimal, currency: str) -> str:
+    """Return an amount at its currency's minor unit as plain text: "699.97", or "1200" in JPY.
+
+    Stored amounts carry four decimals ("699.9700"), so messages and form values that
+    show an amount go through here rather than `str()` or an f-string.
+    """
+    return str(round_amount(amount, currency))
+
+
 def cash_round(amount: Decimal, currency: str, increment: Decimal | None) -> Decimal:
     """Round half-up to a cash-rounding increment such as CHF 0.05, or to the minor unit."""
     if not increment:

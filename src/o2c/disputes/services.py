@@ -123,11 +123,11 @@ def open_dispute(
                 "{number} has {open} {currency} open, {disputed} already disputed; a dispute "
                 "of {amount} must be positive and at most {room}.",
                 number=invoice.number,
-                open=still_open,
+                open=money.as_text(still_open, invoice.currency),
                 currency=invoice.currency,
-                disputed=already,
-                amount=amount,
-                room=still_open - already,
+                disputed=money.as_text(already, invoice.currency),
+                amount=money.as_text(amount, invoice.currency),
+                room=money.as_text(still_open - already, invoice.currency),
             )
         checked.append((invoice, amount, line_reference or ""))
 
@@ -174,7 +174,10 @@ def open_dispute(
         customer,
         "dispute_opened",
         f"Dispute {case_number} ({DisputeReason(reason).label}) on "
-        + ", ".join(f"{d.invoice.number} {d.amount} {d.currency}" for d in disputes)
+        + ", ".join(
+            f"{d.invoice.number} {money.as_text(d.amount, d.currency)} {d.currency}"
+            for d in disputes
+        )
         + (f", routed to {team.name}" if team else ""),
         actor=actor,
         case_number=case_number,
@@ -415,7 +418,8 @@ def decide_write_off(request: WriteOffRequest, *, approver, approve: bool, note:
         record_event(
             request.dispute.customer,
             "write_off_declined",
-            f"Write-off of {request.amount} {request.currency} declined: {note}",
+            f"Write-off of {money.as_text(request.amount, request.currency)} {request.currency} "
+            f"declined: {note}",
             actor=approver,
         )
     if request.work_item_id and request.work_item.state in ("open", "in_progress", "waiting"):
@@ -455,7 +459,8 @@ def _post_write_off(request: WriteOffRequest, *, approver, note: str = "") -> No
     record_event(
         dispute.customer,
         "written_off",
-        f"{request.amount} {request.currency} of {dispute.invoice.number} written off ({who}): "
+        f"{money.as_text(request.amount, request.currency)} {request.currency} of "
+        f"{dispute.invoice.number} written off ({who}): "
         f"{request.reason}",
         actor=approver or request.requested_by,
         document=document,
@@ -484,7 +489,8 @@ def reject_dispute(dispute: Dispute, *, actor, reason: str, notify_customer: boo
         recipient, subject = contact.email, f"Your dispute on invoice {dispute.invoice.number}"
         body = (
             f"Dear {contact.name},\n\nWe have reviewed your dispute {dispute.case_number} on "
-            f"invoice {dispute.invoice.number} ({dispute.amount} {dispute.currency}) and "
+            f"invoice {dispute.invoice.number} "
+            f"({money.as_text(dispute.amount, dispute.currency)} {dispute.currency}) and "
             f"cannot accept it, for this reason:\n\n{reason}\n\nThe invoice remains due. "
             "Reply to this e-mail if you have further information.\n\n"
             f"{dispute.entity.name}\n"

@@ -370,8 +370,8 @@ def unallocate(allocation: Allocation, *, on: dt.date, note: str = "", actor=Non
     record_event(
         allocation.customer,
         "unallocated",
-        f"Allocation of {allocation.amount} to {allocation.debit_document.number} undone"
-        + (f": {note}" if note else ""),
+        f"Allocation of {money.as_text(allocation.amount, allocation.debit_document.currency)} "
+        f"to {allocation.debit_document.number} undone" + (f": {note}" if note else ""),
         actor=actor,
         document=allocation.debit_document,
     )

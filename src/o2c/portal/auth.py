@@ -11,27 +11,34 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import logging
 import secrets
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.shortcuts import redirect
 from django.utils import timezone
 
 from o2c.portal.models import (
+    AttemptKind,
     LinkPurpose,
     PortalAttempt,
     PortalLink,
     PortalSession,
     PortalUser,
+    is_contact_address,
 )
 
 logger = logging.getLogger(__name__)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 COOKIE_NAME = "o2c_portal"
 COOKIE_PATH = "/portal/"
@@ -40,11 +47,35 @@ SESSION_LIFETIME = dt.timedelta(hours=12)
 TOUCH_EVERY = dt.timedelta(minutes=5)
 LINK_LIFETIME = dt.timedelta(minutes=30)
 MAILED_LINK_LIFETIME = dt.timedelta(days=14)
-LINK_REQUESTS_PER_ADDRESS = 3
-LINK_REQUESTS_PER_IP = 20
-PASSWORD_FAILURES_PER_ADDRESS = 5
+ACCOUNT_CHOICE_LIFETIME = dt.timedelta(minutes=5)
+ACCOUNT_CHOICE_SALT = "o2c.portal.account-choice"
+
+# Rate limits. A "network" is one IPv4 address or one IPv6 /64, the block a single
+# household or office usually gets. The limits keep a stranger from flooding an inbox or
+# guessing a password without letting them lock a known customer out:
+# - Each network may ask for LINK_REQUESTS_PER_NETWORK links an hour, whatever the
+#   addresses; beyond that it gets 429. Behind a reverse proxy this counts per client
+#   only when O2C_TRUSTED_PROXIES names the proxy.
+# - An e-mail address gets at most LINK_MAILS_PER_ADDRESS_AND_NETWORK links per
+#   ATTEMPT_WINDOW for the requests of one network, and LINK_MAILS_PER_ADDRESS an hour
+#   for all networks together. Requests over a limit get the same neutral page, and no
+#   mail is sent, so the page never reveals whether an address is known or limited.
+# - A network is locked for an address after PASSWORD_FAILURES_PER_ADDRESS_AND_NETWORK
+#   wrong passwords per ATTEMPT_WINDOW; failures from other networks do not count.
+#   After PASSWORD_FAILURES_PER_ADDRESS failures an hour from all networks together,
+#   only known networks may still try.
+# A known network is one from which the address signed in within KNOWN_NETWORK_AGE. The
+# per-address hourly limits do not apply there, so requests from elsewhere cannot
+# stop a customer from signing in where they usually do.
+LINK_REQUESTS_PER_NETWORK = 20
+LINK_MAILS_PER_ADDRESS_AND_NETWORK = 3
+LINK_MAILS_PER_ADDRESS = 10
+PASSWORD_FAILURES_PER_ADDRESS_AND_NETWORK = 5
+PASSWORD_FAILURES_PER_ADDRESS = 20
 ATTEMPT_WINDOW = dt.timedelta(minutes=15)
-IP_WINDOW = dt.timedelta(hours=1)
+HOUR = dt.timedelta(hours=1)
+KNOWN_NETWORK_AGE = dt.timedelta(days=30)
+IPV6_NETWORK_PREFIX = 64
 
 
 def _digest(text: str) -> str:
@@ -58,37 +89,132 @@ def email_key(email: str) -> str:
     ).hexdigest()
 
 
+@cache
+def _trusted_networks(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"O2C_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR range."
+            ) from None
+    return tuple(networks)
+
+
+def _address(text: str | None) -> IPAddress | None:
+    try:
+        address = ipaddress.ip_address((text or "").strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """Return the client's address: the direct peer, or the one a trusted proxy saw.
+
+    When the peer is in O2C_TRUSTED_PROXIES, X-Forwarded-For is read from the right,
+    skipping trusted proxies, and the first address that is not one is the client.
+    Entries left of it can be forged by the client, so they are never used. A garbled
+    entry stops the walk at the last address that a trusted proxy reported.
+    """
+    peer = _address(request.META.get("REMOTE_ADDR"))
+    if peer is None:
+        return None
+    trusted = _trusted_networks(tuple(settings.O2C_TRUSTED_PROXIES))
+
+    def is_trusted(address: IPAddress) -> bool:
+        return any(address in network for network in trusted)
+
+    client = peer
+    if is_trusted(peer):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        for entry in reversed([part for part in forwarded if part.strip()]):
+            address = _address(entry)
+            if address is None:
+                break
+            client = address
+            if not is_trusted(address):
+                break
+    return str(client)
+
+
+def network_of(ip: str | None) -> str | None:
+    """Return the network an address counts for in the rate limits (IPv4 /32, IPv6 /64)."""
+    address = _address(ip)
+    if address is None:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(
+            ipaddress.ip_network(f"{address}/{IPV6_NETWORK_PREFIX}", strict=False).network_address
+        )
+    return str(address)
 
 
 # Rate limits ---------------------------------------------------------------------------
 
 
 def note_attempt(kind: str, email: str, ip: str | None) -> None:
+    """Count an attempt against the address and against the client's network."""
     PortalAttempt.objects.create(
-        kind=kind, email_hash=email_key(email), ip_address=ip, attempted_at=timezone.now()
+        kind=kind,
+        email_hash=email_key(email),
+        ip_address=network_of(ip),
+        attempted_at=timezone.now(),
     )
 
 
-def too_many_for_address(kind: str, email: str, limit: int) -> bool:
-    since = timezone.now() - ATTEMPT_WINDOW
-    return (
-        PortalAttempt.objects.filter(
-            kind=kind, email_hash=email_key(email), attempted_at__gte=since
-        ).count()
-        >= limit
-    )
+def _attempts(kind: str, window: dt.timedelta, *, email=None, ip=None, by_network=False) -> int:
+    attempts = PortalAttempt.objects.filter(kind=kind, attempted_at__gte=timezone.now() - window)
+    if email is not None:
+        attempts = attempts.filter(email_hash=email_key(email))
+    if by_network:
+        attempts = attempts.filter(ip_address=network_of(ip))
+    return attempts.count()
 
 
-def too_many_from_ip(kind: str, ip: str | None, limit: int) -> bool:
-    if ip is None:
+def is_known_network(email: str, ip: str | None) -> bool:
+    """Return whether the address signed in to the portal from this network lately."""
+    network = network_of(ip)
+    if network is None:
         return False
-    since = timezone.now() - IP_WINDOW
-    return (
-        PortalAttempt.objects.filter(kind=kind, ip_address=ip, attempted_at__gte=since).count()
-        >= limit
-    )
+    recent = PortalSession.objects.filter(
+        portal_user__email=email.strip().lower(),
+        created_at__gte=timezone.now() - KNOWN_NETWORK_AGE,
+        ip_address__isnull=False,
+    ).values_list("ip_address", flat=True)
+    return any(network_of(address) == network for address in recent.distinct())
+
+
+def network_throttled(kind: str, ip: str | None, limit: int) -> bool:
+    """Return whether a network made `limit` attempts of this kind in the last hour."""
+    if network_of(ip) is None:
+        return False
+    return _attempts(kind, HOUR, ip=ip, by_network=True) >= limit
+
+
+def may_send_link(email: str, ip: str | None) -> bool:
+    """Return whether another sign-in link may be mailed to the address for this request."""
+    kind = AttemptKind.LINK_REQUEST
+    from_network = _attempts(kind, ATTEMPT_WINDOW, email=email, ip=ip, by_network=True)
+    if from_network >= LINK_MAILS_PER_ADDRESS_AND_NETWORK:
+        return False
+    if _attempts(kind, HOUR, email=email) < LINK_MAILS_PER_ADDRESS:
+        return True
+    return is_known_network(email, ip)
+
+
+def password_locked(email: str, ip: str | None) -> bool:
+    """Return whether password sign-in of the address is locked for this network."""
+    kind = AttemptKind.PASSWORD
+    from_network = _attempts(kind, ATTEMPT_WINDOW, email=email, ip=ip, by_network=True)
+    if from_network >= PASSWORD_FAILURES_PER_ADDRESS_AND_NETWORK:
+        return True
+    if _attempts(kind, HOUR, email=email) < PASSWORD_FAILURES_PER_ADDRESS:
+        return False
+    return not is_known_network(email, ip)
 
 
 # Links ---------------------------------------------------------------------------------
@@ -133,6 +259,7 @@ def find_link(token: str, purpose: str = LinkPurpose.SIGN_IN) -> PortalLink | No
     link = (
         PortalLink.objects.select_related("portal_user__customer__entity")
         .filter(pk=link_id, purpose=purpose)
+        .filter(is_contact_address("portal_user__"))
         .first()
     )
     if link is None or not hmac.compare_digest(link.secret_hash, _digest(secret)):
@@ -161,6 +288,46 @@ def use_link(token: str, purpose: str = LinkPurpose.SIGN_IN) -> PortalLink | Non
 def safe_next(path: str) -> bool:
     """Return whether a path is a portal page, so a link cannot send anyone elsewhere."""
     return bool(path) and path.startswith(COOKIE_PATH) and "//" not in path and "\\" not in path
+
+
+# Choosing among the accounts a password opens -----------------------------------------
+
+
+def _browser_key(request) -> str:
+    from django.middleware.csrf import get_token
+
+    get_token(request)  # makes sure this browser has a CSRF secret
+    return _digest(f"{ACCOUNT_CHOICE_SALT}:{request.META.get('CSRF_COOKIE', '')}")
+
+
+def account_choice_token(request, users: list[PortalUser]) -> str:
+    """Sign the accounts that a verified password opens, for the account chooser page.
+
+    The token contains no password. It lists each portal user id with a digest of the
+    password hash, so it stops working once a password changes, and a digest of this
+    browser's CSRF secret, so it works in this browser only. Signing in rotates that
+    secret, which makes the token single-use. It expires after five minutes.
+    """
+    accounts = [[user.pk, _digest(user.password)] for user in users]
+    return signing.dumps({"u": accounts, "b": _browser_key(request)}, salt=ACCOUNT_CHOICE_SALT)
+
+
+def accounts_of_choice(request, token: str) -> list[PortalUser]:
+    """Return the current portal users an account choice token opens; [] when it is not valid."""
+    try:
+        data = signing.loads(token, salt=ACCOUNT_CHOICE_SALT, max_age=ACCOUNT_CHOICE_LIFETIME)
+        expected = {int(user_id): str(password) for user_id, password in data["u"]}
+        browser = str(data["b"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return []
+    if not hmac.compare_digest(browser, _browser_key(request)):
+        return []
+    users = PortalUser.objects.current().filter(pk__in=expected).exclude(password="")
+    return [
+        user
+        for user in users.select_related("customer__entity")
+        if hmac.compare_digest(_digest(user.password), expected[user.pk])
+    ]
 
 
 # Sessions ------------------------------------------------------------------------------
@@ -200,16 +367,31 @@ def current_session(request) -> PortalSession | None:
     session = (
         PortalSession.objects.select_related("portal_user__customer__entity")
         .filter(key_hash=_digest(key), ended_at__isnull=True, expires_at__gt=now)
+        .annotate(is_contact=is_contact_address("portal_user__"))
         .first()
     )
     if session is None or session.last_seen_at + SESSION_IDLE <= now:
         return None
     user = session.portal_user
-    if not user.is_active:
+    if not user.is_active or not session.is_contact:
+        # The address was removed from the customer's contacts (by staff, for example).
+        PortalSession.objects.filter(pk=session.pk).update(ended_at=now)
         return None
     if now - session.last_seen_at > TOUCH_EVERY:
         PortalSession.objects.filter(pk=session.pk).update(last_seen_at=now)
     return session
+
+
+def end_sessions_of(users) -> int:
+    """End every open session of the given portal users and void their unused links."""
+    now = timezone.now()
+    ended = PortalSession.objects.filter(portal_user__in=users, ended_at__isnull=True).update(
+        ended_at=now
+    )
+    PortalLink.objects.filter(
+        portal_user__in=users, used_at__isnull=True, expires_at__gt=now
+    ).update(expires_at=now)
+    return ended
 
 
 def end_session(request, response) -> None:

@@ -40,19 +40,57 @@ def user_language(portal_user: PortalUser) -> str:
     return language_of(portal_user.language, contact_language, portal_user.customer.language)
 
 
-def _send(portal_user: PortalUser, subject: str, body: str, attachments=()) -> None:
-    entity = portal_user.customer.entity
+def _deliver(entity, address: str, language: str, subject: str, body: str, attachments=()):
     message = EmailMessage(
         subject=subject,
         body=body,
         from_email=entity.email or settings.DEFAULT_FROM_EMAIL,
-        to=[portal_user.email],
+        to=[address],
         reply_to=[entity.email] if entity.email else None,
-        headers={"Content-Language": user_language(portal_user)},
+        headers={"Content-Language": language},
     )
     for name, content, mimetype in attachments:
         message.attach(name, content, mimetype)
     message.send(fail_silently=False)
+
+
+def _send(portal_user: PortalUser, subject: str, body: str, attachments=()) -> bool:
+    """Send account mail to a portal user; return False, sending nothing, when it may not get any.
+
+    Account mail carries sign-in links, so it goes only to an active portal user whose
+    address is still a contact of the customer.
+    """
+    if not portal_user.is_current:
+        logger.warning(
+            "Portal user %s: not a current contact, account mail not sent", portal_user.pk
+        )
+        return False
+    _deliver(
+        portal_user.customer.entity,
+        portal_user.email,
+        user_language(portal_user),
+        subject,
+        body,
+        attachments,
+    )
+    return True
+
+
+def send_contact_changed(customer, old_email: str, language: str) -> None:
+    """Tell a replaced billing address that it no longer receives this account's mail.
+
+    The message carries no sign-in link: the address has lost access to the portal.
+    """
+    w = words(language)
+    entity = customer.entity
+    _deliver(
+        entity,
+        old_email,
+        language,
+        w["mail_contact_changed_subject"].format(customer=customer.name),
+        w["mail_contact_changed_body"].format(customer=customer.name, entity=entity.name),
+    )
+    logger.info("Customer %s: billing contact change notice sent to the old address", customer.pk)
 
 
 def send_sign_in_link(portal_user: PortalUser, next_path: str = "") -> None:
@@ -60,7 +98,7 @@ def send_sign_in_link(portal_user: PortalUser, next_path: str = "") -> None:
     w = words(language)
     customer = portal_user.customer
     url = sign_in_url(portal_user, source=LinkSource.REQUEST, next_path=next_path, long=False)
-    _send(
+    if not _send(
         portal_user,
         w["mail_link_subject"].format(entity=customer.entity.name),
         w["mail_link_body"].format(
@@ -69,9 +107,10 @@ def send_sign_in_link(portal_user: PortalUser, next_path: str = "") -> None:
             url=url,
             expiry=w["expiry_minutes"],
         ),
-    )
+    ):
+        return
     logger.info("Portal user %s: sign-in link sent", portal_user.pk)
 
 
-def send_message(portal_user: PortalUser, subject: str, body: str, attachments=()) -> None:
-    _send(portal_user, subject, body, attachments)
+def send_message(portal_user: PortalUser, subject: str, body: str, attachments=()) -> bool:
+    return _send(portal_user, subject, body, attachments)

@@ -7,8 +7,33 @@ to exactly one customer account; a person who pays for two companies has two.
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Lower
 
 from o2c.parties.models import Contact, Customer
+
+
+def is_contact_address(user_path: str = "") -> Exists:
+    """Return a condition, true while a contact of the portal user's customer has its address.
+
+    `user_path` leads from the queried model to the portal user, e.g. "portal_user__".
+    Contact addresses are compared in lower case, as portal users store them.
+    """
+    return Exists(
+        Contact.objects.annotate(address=Lower("email")).filter(
+            customer=OuterRef(f"{user_path}customer"), address=OuterRef(f"{user_path}email")
+        )
+    )
+
+
+class PortalUserQuerySet(models.QuerySet):
+    def current(self):
+        """Keep the active portal users whose address is still a contact of their customer.
+
+        Only these may sign in or get account mail. A replaced address keeps its row (and
+        its preferences) but loses access until a contact has that address again.
+        """
+        return self.filter(is_active=True).filter(is_contact_address())
 
 
 class PortalUser(models.Model):
@@ -36,6 +61,8 @@ class PortalUser(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
 
+    objects = PortalUserQuerySet.as_manager()
+
     class Meta:
         ordering = ["customer", "email"]
         constraints = [
@@ -56,6 +83,11 @@ class PortalUser(models.Model):
         if not self.password:
             return False
         return check_password(raw, self.password)
+
+    @property
+    def is_current(self) -> bool:
+        """Whether the user is active and a contact of the customer still has the address."""
+        return PortalUser.objects.current().filter(pk=self.pk).exists()
 
 
 class LinkPurpose(models.TextChoices):

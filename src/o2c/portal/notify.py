@@ -48,9 +48,7 @@ def billing_recipients(customer: Customer, *, preference: str | None = None) -> 
         recipients = {
             email: user for email, user in recipients.items() if getattr(user, preference)
         }
-        for user in PortalUser.objects.filter(
-            customer=customer, is_active=True, **{preference: True}
-        ):
+        for user in PortalUser.objects.current().filter(customer=customer, **{preference: True}):
             recipients.setdefault(user.email, user)
     return list(recipients.values())
 
@@ -94,7 +92,7 @@ def send_receipt(document_id: int) -> int:
             long=True,
         )
         amount = money_text(payment.amount, payment.currency, language)
-        send_message(
+        sent += send_message(
             user,
             w["mail_receipt_subject"].format(amount=amount, reference=payment.number),
             w["mail_receipt_body"].format(
@@ -106,7 +104,6 @@ def send_receipt(document_id: int) -> int:
                 entity=customer.entity.name,
             ),
         )
-        sent += 1
     if sent:
         record_event(
             customer,
@@ -168,8 +165,7 @@ def send_dispute_note(dispute_ids: list[int], event: str) -> int:
                 url=url,
                 entity=customer.entity.name,
             )
-        send_message(user, subject, body)
-        sent += 1
+        sent += send_message(user, subject, body)
     return sent
 
 
@@ -193,7 +189,8 @@ def send_monthly_statements(today: dt.date | None = None) -> int:
     """E-mail last month's statement (PDF) to every portal user who asked for one."""
     sent = 0
     users = (
-        PortalUser.objects.filter(is_active=True, wants_monthly_statement=True)
+        PortalUser.objects.current()
+        .filter(wants_monthly_statement=True)
         .select_related("customer__entity", "contact")
         .order_by("customer_id", "pk")
     )
@@ -224,7 +221,7 @@ def send_monthly_statements(today: dt.date | None = None) -> int:
             next_path=reverse("portal:statement"),
             long=True,
         )
-        send_message(
+        sent += send_message(
             user,
             w["mail_statement_subject"].format(customer=customer.name, period=period),
             w["mail_statement_body"].format(
@@ -237,7 +234,6 @@ def send_monthly_statements(today: dt.date | None = None) -> int:
             ),
             attachments,
         )
-        sent += 1
     logger.info("Monthly statements: %d sent", sent)
     return sent
 
@@ -255,7 +251,7 @@ def send_debit_notice(payment) -> int:
     customer = debit.payment.customer
     sent = 0
     recipients = billing_recipients(customer)
-    if debit.payment.portal_user and debit.payment.portal_user.is_active:
+    if debit.payment.portal_user and debit.payment.portal_user.is_current:
         recipients = [
             debit.payment.portal_user,
             *[user for user in recipients if user.pk != debit.payment.portal_user_id],
@@ -266,7 +262,7 @@ def send_debit_notice(payment) -> int:
         w = words(language)
         amount = money_text(debit.payment.amount, "EUR", language)
         on = date_text(debit.collection_date, language)
-        send_message(
+        sent += send_message(
             user,
             w["mail_debit_subject"].format(amount=amount, date=on),
             w["mail_debit_body"].format(
@@ -279,7 +275,6 @@ def send_debit_notice(payment) -> int:
                 entity=customer.entity.name,
             ),
         )
-        sent += 1
     DirectDebit.objects.filter(pk=debit.pk).update(pre_notified_at=timezone.now())
     return sent
 

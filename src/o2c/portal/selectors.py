@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db.models import (
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -203,10 +204,11 @@ def balance_of(customer, today: dt.date) -> list[dict]:
 
 
 def disputes_of(customer) -> QuerySet:
+    """Return the customer's disputes, newest first; imported ones without a date go last."""
     return (
         Dispute.objects.filter(customer=customer)
         .select_related("invoice", "resolution_document")
-        .order_by("-opened_on", "-id")
+        .order_by(F("opened_on").desc(nulls_last=True), "-id")
     )
 
 

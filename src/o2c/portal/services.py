@@ -29,7 +29,7 @@ from o2c.parties.models import Contact, ContactRole, Customer
 from o2c.parties.services import record_event
 from o2c.portal import auth
 from o2c.portal.models import AttemptKind, PortalUpload, PortalUser
-from o2c.portal.texts import LANGUAGES
+from o2c.portal.texts import LANGUAGES, language_of
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,8 @@ def portal_users_for(email: str) -> list[PortalUser]:
     """Return the portal users of an address, making them for contacts that have none.
 
     Any contact of a customer with that address may use the portal for that customer.
-    A person who is a contact of two customers gets one portal user for each.
+    A person who is a contact of two customers gets one portal user for each. A portal
+    user whose address is no longer a contact of its customer is left out.
     """
     email = normalize_email(email)
     if not email:
@@ -69,16 +70,19 @@ def portal_users_for(email: str) -> list[PortalUser]:
         user.customer_id: user
         for user in PortalUser.objects.filter(email=email).select_related("customer__entity")
     }
+    current = []
     for contact in contacts:
-        if contact.customer_id in users:
-            continue
-        user, _ = PortalUser.objects.get_or_create(
-            customer=contact.customer,
-            email=email,
-            defaults={"name": contact.name, "contact": contact, "language": contact.language},
-        )
-        users[contact.customer_id] = user
-    return [user for user in users.values() if user.is_active]
+        user = users.get(contact.customer_id)
+        if user is None:
+            user, _ = PortalUser.objects.get_or_create(
+                customer=contact.customer,
+                email=email,
+                defaults={"name": contact.name, "contact": contact, "language": contact.language},
+            )
+            users[contact.customer_id] = user
+        if user.is_active and user not in current:
+            current.append(user)
+    return current
 
 
 def portal_user_for_contact(customer: Customer, email: str) -> PortalUser | None:
@@ -86,11 +90,11 @@ def portal_user_for_contact(customer: Customer, email: str) -> PortalUser | None
     email = normalize_email(email)
     if not email:
         return None
+    contact = customer.contacts.filter(email__iexact=email).first()
+    if contact is None:
+        return None
     user = PortalUser.objects.filter(customer=customer, email=email).first()
     if user is None:
-        contact = customer.contacts.filter(email__iexact=email).first()
-        if contact is None:
-            return None
         user = PortalUser.objects.create(
             customer=customer,
             email=email,
@@ -109,19 +113,18 @@ def request_sign_in_link(email: str, *, ip: str | None, next_path: str = "") -> 
 
     The result and the page shown are the same whether the address is known or not.
     Only the per-network limit ("throttled") is reported, because it reveals nothing
-    about the address. A task sends the links after the request commits.
+    about the address; `o2c.portal.auth` describes the limits. A task sends the links
+    after the request commits.
     """
     from o2c.portal.tasks import send_sign_in_links_task
 
     email = normalize_email(email)
-    if auth.too_many_from_ip(AttemptKind.LINK_REQUEST, ip, auth.LINK_REQUESTS_PER_IP):
-        logger.warning("Portal sign-in links: too many requests from one address")
+    if auth.network_throttled(AttemptKind.LINK_REQUEST, ip, auth.LINK_REQUESTS_PER_NETWORK):
+        logger.warning("Portal sign-in links: too many requests from network %s", ip)
         return "throttled"
-    over_limit = auth.too_many_for_address(
-        AttemptKind.LINK_REQUEST, email, auth.LINK_REQUESTS_PER_ADDRESS
-    )
+    allowed = auth.may_send_link(email, ip)
     auth.note_attempt(AttemptKind.LINK_REQUEST, email, ip)
-    if email and not over_limit:
+    if email and allowed:
         safe = next_path if auth.safe_next(next_path) else ""
         transaction.on_commit(lambda: send_sign_in_links_task.delay(email, safe), robust=True)
     return "ok"
@@ -144,11 +147,12 @@ def check_password_sign_in(email: str, password: str, *, ip: str | None) -> list
     from an unknown one.
     """
     email = normalize_email(email)
-    if auth.too_many_for_address(AttemptKind.PASSWORD, email, auth.PASSWORD_FAILURES_PER_ADDRESS):
+    if auth.password_locked(email, ip):
         raise PortalError("password_locked", "Too many failed attempts for this address.")
     candidates = [
         user
-        for user in PortalUser.objects.filter(email=email, is_active=True)
+        for user in PortalUser.objects.current()
+        .filter(email=email)
         .exclude(password="")
         .select_related("customer__entity")
     ]
@@ -187,8 +191,15 @@ def set_password(portal_user: PortalUser, raw: str | None) -> None:
 
 @transaction.atomic
 def update_billing_contact(portal_user: PortalUser, *, name: str, email: str, phone: str):
-    """Change the customer's primary billing contact (made if there is none)."""
+    """Change the customer's primary billing contact (made if there is none).
+
+    When the old address is no longer a contact of the customer, its portal sessions
+    end, its unused links stop working, and it gets a notice of the change without a
+    sign-in link. The portal rules in `PortalUserQuerySet.current` keep it out after that.
+    """
     from django.core.validators import validate_email
+
+    from o2c.portal.tasks import send_contact_changed_task
 
     customer = portal_user.customer
     name, email, phone = name.strip(), normalize_email(email), phone.strip()
@@ -204,6 +215,7 @@ def update_billing_contact(portal_user: PortalUser, *, name: str, email: str, ph
         customer.contacts.filter(role=ContactRole.BILLING).order_by("-is_primary", "pk").first()
     )
     before = f"{contact.name} <{contact.email}>" if contact else "none"
+    old_email = normalize_email(contact.email) if contact else ""
     if contact is None:
         contact = Contact(customer=customer, role=ContactRole.BILLING, is_primary=True)
     contact.name, contact.email, contact.phone = name[:200], email, phone[:40]
@@ -214,6 +226,18 @@ def update_billing_contact(portal_user: PortalUser, *, name: str, email: str, ph
         f"Billing contact changed in the customer portal by {portal_user.email}: {before} -> "
         f"{contact.name} <{contact.email}>",
     )
+    replaced = old_email and not customer.contacts.filter(email__iexact=old_email).exists()
+    if replaced:
+        old_users = list(PortalUser.objects.filter(customer=customer, email=old_email))
+        auth.end_sessions_of(old_users)
+        language = language_of(
+            *(user.language for user in old_users), contact.language, customer.language
+        )
+        customer_id = customer.pk
+        transaction.on_commit(
+            lambda: send_contact_changed_task.delay(customer_id, old_email, language),
+            robust=True,
+        )
     return contact
 
 

@@ -36,6 +36,7 @@ class StatementLine:
     debit: Decimal
     credit: Decimal
     balance: Decimal
+    reversed_kind: str = ""
 
 
 @dataclass
@@ -86,17 +87,30 @@ def build_statement(customer, currency: str, start: dt.date, end: dt.date) -> St
             ),
         )
         .order_by("document_date", "id")
-        .values("document_date", "kind", "number", "due_date", "side", "signed", "running")
+        .values(
+            "document_date",
+            "kind",
+            "number",
+            "due_date",
+            "side",
+            "signed",
+            "running",
+            "reverses__kind",
+            "reverses__number",
+        )
     )
     lines = [
         StatementLine(
             document_date=row["document_date"],
             kind=row["kind"],
-            number=row["number"],
+            # A reversal is named after the document it cancels, not by its own technical
+            # number (R-payment-...), which means nothing to the customer.
+            number=row["reverses__number"] or row["number"],
             due_date=row["due_date"] if row["side"] == Side.DEBIT else None,
             debit=row["signed"] if row["signed"] > ZERO else ZERO,
             credit=-row["signed"] if row["signed"] < ZERO else ZERO,
             balance=opening + row["running"],
+            reversed_kind=row["reverses__kind"] or "",
         )
         for row in rows
     ]
@@ -105,6 +119,15 @@ def build_statement(customer, currency: str, start: dt.date, end: dt.date) -> St
         open_documents(documents.filter(side=Side.DEBIT), as_of=end).order_by("due_date", "id")
     )
     return Statement(customer, currency, start, end, opening, closing, lines, open_items)
+
+
+def line_label(line: StatementLine, language: str) -> str:
+    """Return how a statement line names its document, e.g. "Cancellation: Payment DD-1"."""
+    w = words(language)
+    label = f"{w.get(f'kind_{line.kind}', line.kind)} {line.number}"
+    if line.reversed_kind:
+        label = f"{w['kind_reversal']}: {w.get(f'kind_{line.reversed_kind}', '')} {line.number}"
+    return label
 
 
 def statement_pdf(statement: Statement, language: str) -> bytes:
@@ -136,8 +159,7 @@ def statement_context(statement: Statement, language: str) -> dict:
         "lines": [
             {
                 "date": date_text(line.document_date, language),
-                "kind": w.get(f"kind_{line.kind}", line.kind),
-                "number": line.number,
+                "label": line_label(line, language),
                 "due_date": date_text(line.due_date, language),
                 "debit": amount(line.debit),
                 "credit": amount(line.credit),

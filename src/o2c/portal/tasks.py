@@ -15,6 +15,14 @@ def send_sign_in_links_task(email: str, next_path: str = "") -> int:
 
 
 @shared_task
+def send_contact_changed_task(customer_id: int, old_email: str, language: str) -> None:
+    from o2c.parties.models import Customer
+    from o2c.portal.mail import send_contact_changed
+
+    send_contact_changed(Customer.objects.get(pk=customer_id), old_email, language)
+
+
+@shared_task
 def send_receipt_task(document_id: int) -> int:
     from o2c.portal.notify import send_receipt
 

@@ -6,6 +6,8 @@ the four languages complete.
 """
 
 LANGUAGES = ("en", "fr", "de", "es")
+# Each language is named in itself, so a reader finds their own in any page language.
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español"}
 
 EN = {
     # Navigation and common words
@@ -249,6 +251,48 @@ EN = {
     "mail_debit_body": "Hello,\n\nWe will collect {amount} from the account ending {account} "
     "on {date} or shortly after, under mandate {mandate} (creditor identifier "
     "{creditor_id}), for: {invoices}.\n\n{entity}\n",
+    "contact_saved_signed_out": "The billing contact is updated. Your address is no longer a "
+    "contact of this account, so you are signed out.",
+    "mail_contact_changed_subject": "The billing contact of {customer} was changed",
+    "mail_contact_changed_body": "Hello,\n\nThe billing contact of {customer} with {entity} was "
+    "changed in the customer portal. This address no longer receives invoices, receipts or "
+    "sign-in links for this account, and its open sessions in the portal have ended.\n\nIf you "
+    "did not expect this change, reply to this e-mail.\n\n{entity}\n",
+    "pay_mixed_currencies": "The selected invoices are in different currencies ({currencies}). "
+    "Select the invoices of one currency and pay them together.",
+    "pay_no_method": "No payment method is offered here for {currency}. Contact us at {contact} "
+    "and we will tell you how to pay these invoices.",
+    "payment_title": "Payment {reference}",
+    "language_default": "Language of the account",
+    "mandate_status_active": "Active",
+    "mandate_status_revoked": "Revoked",
+    "mandate_status_expired": "Expired",
+    "mandate_status_used": "Used (one-off)",
+    "error_invalid_amount": "“{value}” is not a number. Enter an amount such as 12.50.",
+    "error_too_many_decimals": "{value} has more decimals than {currency} allows ({digits}).",
+    "error_dispute_amount": "{number} has {open} {currency} open, of which {disputed} is "
+    "already disputed. Enter an amount above zero and at most {room}.",
+    "error_promise_exceeds_open": "The invoices chosen have {open} {currency} open; you can "
+    "promise at most that amount.",
+    "error_promise_amount": "Enter an amount above zero.",
+    "error_promise_in_past": "The date {on} is before today ({today}); enter the date you will "
+    "pay.",
+    "error_promise_too_late": "A promise can be at most {days} days ahead, so by {latest}; call "
+    "us for a longer arrangement.",
+    "error_contact_name": "Enter the name of the billing contact.",
+    "error_contact_email": "“{email}” is not an e-mail address.",
+    "error_description_required": "Describe what is wrong with the invoice.",
+    "error_reason_required": "Choose a reason.",
+    "error_unknown_invoice": "Choose invoices of this account; reload the page and try again.",
+    "error_mandate_missing": "Choose a mandate to revoke; reload the page and try again.",
+    "error_invalid_iban": "{iban} is not a valid IBAN; check it against your bank details.",
+    "error_iban_outside_sepa": "A SEPA direct debit needs an account in the SEPA area; "
+    "{country} is not in it.",
+    "error_method_unavailable": "Choose one of the payment methods offered.",
+    "error_mixed_currencies": "The chosen invoices are in {currencies}; pay the invoices of one "
+    "currency at a time.",
+    "error_amount_out_of_range": "{number}: pay an amount above zero and at most {open} "
+    "{currency}, not {amount}.",
 }
 
 FR = {
@@ -484,6 +528,52 @@ FR = {
     "mail_debit_body": "Bonjour,\n\nNous prélèverons {amount} sur le compte se terminant par "
     "{account} le {date} ou peu après, au titre du mandat {mandate} (identifiant créancier "
     "{creditor_id}), pour : {invoices}.\n\n{entity}\n",
+    "contact_saved_signed_out": "Le contact de facturation est mis à jour. Votre adresse n'est "
+    "plus un contact de ce compte : vous êtes donc déconnecté.",
+    "mail_contact_changed_subject": "Le contact de facturation de {customer} a été modifié",
+    "mail_contact_changed_body": "Bonjour,\n\nLe contact de facturation de {customer} chez "
+    "{entity} a été modifié dans l'espace client. Cette adresse ne reçoit plus de factures, de "
+    "reçus ni de liens de connexion pour ce compte, et ses sessions ouvertes dans l'espace "
+    "client sont terminées.\n\nSi vous n'attendiez pas ce changement, répondez à cet "
+    "e-mail.\n\n{entity}\n",
+    "pay_mixed_currencies": "Les factures choisies sont dans des devises différentes "
+    "({currencies}). Choisissez les factures d'une seule devise et payez-les ensemble.",
+    "pay_no_method": "Aucun moyen de paiement n'est proposé ici pour la devise {currency}. "
+    "Contactez-nous à {contact} : nous vous dirons comment régler ces factures.",
+    "payment_title": "Paiement {reference}",
+    "language_default": "Langue du compte",
+    "mandate_status_active": "Actif",
+    "mandate_status_revoked": "Révoqué",
+    "mandate_status_expired": "Expiré",
+    "mandate_status_used": "Utilisé (ponctuel)",
+    "error_invalid_amount": "« {value} » n'est pas un nombre. Saisissez un montant comme 12,50.",
+    "error_too_many_decimals": "{value} a plus de décimales que la devise {currency} n'en "
+    "permet ({digits}).",
+    "error_dispute_amount": "{number} a {open} {currency} à payer, dont {disputed} déjà "
+    "contesté. Saisissez un montant supérieur à zéro et d'au plus {room}.",
+    "error_promise_exceeds_open": "Les factures choisies ont {open} {currency} à payer ; vous "
+    "pouvez promettre au plus ce montant.",
+    "error_promise_amount": "Saisissez un montant supérieur à zéro.",
+    "error_promise_in_past": "La date du {on} est antérieure à aujourd'hui ({today}) ; "
+    "saisissez la date à laquelle vous paierez.",
+    "error_promise_too_late": "Une promesse peut porter sur {days} jours au plus, donc jusqu'au "
+    "{latest} ; appelez-nous pour un délai plus long.",
+    "error_contact_name": "Saisissez le nom du contact de facturation.",
+    "error_contact_email": "« {email} » n'est pas une adresse e-mail.",
+    "error_description_required": "Décrivez ce qui ne va pas dans la facture.",
+    "error_reason_required": "Choisissez un motif.",
+    "error_unknown_invoice": "Choisissez des factures de ce compte ; rechargez la page et "
+    "réessayez.",
+    "error_mandate_missing": "Choisissez un mandat à révoquer ; rechargez la page et réessayez.",
+    "error_invalid_iban": "{iban} n'est pas un IBAN valide ; vérifiez-le sur votre relevé "
+    "d'identité bancaire.",
+    "error_iban_outside_sepa": "Un prélèvement SEPA demande un compte dans la zone SEPA ; "
+    "{country} n'en fait pas partie.",
+    "error_method_unavailable": "Choisissez l'un des moyens de paiement proposés.",
+    "error_mixed_currencies": "Les factures choisies sont en {currencies} ; payez les factures "
+    "d'une seule devise à la fois.",
+    "error_amount_out_of_range": "{number} : payez un montant supérieur à zéro et d'au plus "
+    "{open} {currency}, pas {amount}.",
 }
 
 DE = {
@@ -717,6 +807,53 @@ DE = {
     "mail_debit_body": "Guten Tag,\n\nwir ziehen {amount} vom Konto mit der Endung {account} "
     "am {date} oder kurz danach ein, Mandat {mandate} (Gläubiger-ID {creditor_id}), für: "
     "{invoices}.\n\n{entity}\n",
+    "contact_saved_signed_out": "Der Rechnungskontakt ist geändert. Ihre Adresse ist kein "
+    "Kontakt dieses Kontos mehr, daher sind Sie abgemeldet.",
+    "mail_contact_changed_subject": "Der Rechnungskontakt von {customer} wurde geändert",
+    "mail_contact_changed_body": "Guten Tag,\n\nder Rechnungskontakt von {customer} bei "
+    "{entity} wurde im Kundenportal geändert. Diese Adresse erhält für dieses Konto keine "
+    "Rechnungen, Quittungen und Anmeldelinks mehr, und ihre offenen Sitzungen im Portal wurden "
+    "beendet.\n\nFalls Sie diese Änderung nicht erwartet haben, antworten Sie bitte auf diese "
+    "E-Mail.\n\n{entity}\n",
+    "pay_mixed_currencies": "Die gewählten Rechnungen lauten auf verschiedene Währungen "
+    "({currencies}). Wählen Sie die Rechnungen einer Währung aus und bezahlen Sie diese "
+    "zusammen.",
+    "pay_no_method": "Für {currency} wird hier keine Zahlungsart angeboten. Schreiben Sie uns "
+    "an {contact}, wir sagen Ihnen, wie Sie diese Rechnungen bezahlen können.",
+    "payment_title": "Zahlung {reference}",
+    "language_default": "Sprache des Kontos",
+    "mandate_status_active": "Aktiv",
+    "mandate_status_revoked": "Widerrufen",
+    "mandate_status_expired": "Abgelaufen",
+    "mandate_status_used": "Verwendet (einmalig)",
+    "error_invalid_amount": "„{value}“ ist keine Zahl. Geben Sie einen Betrag wie 12,50 ein.",
+    "error_too_many_decimals": "{value} hat mehr Nachkommastellen, als {currency} erlaubt "
+    "({digits}).",
+    "error_dispute_amount": "{number} hat {open} {currency} offen, davon {disputed} bereits "
+    "beanstandet. Geben Sie einen Betrag über null und höchstens {room} ein.",
+    "error_promise_exceeds_open": "Die gewählten Rechnungen haben {open} {currency} offen; Sie "
+    "können höchstens diesen Betrag zusagen.",
+    "error_promise_amount": "Geben Sie einen Betrag über null ein.",
+    "error_promise_in_past": "Das Datum {on} liegt vor dem heutigen Tag ({today}); geben Sie "
+    "das Datum ein, an dem Sie zahlen werden.",
+    "error_promise_too_late": "Eine Zusage kann höchstens {days} Tage im Voraus liegen, also "
+    "bis {latest}; rufen Sie uns für eine längere Vereinbarung an.",
+    "error_contact_name": "Geben Sie den Namen des Rechnungskontakts ein.",
+    "error_contact_email": "„{email}“ ist keine E-Mail-Adresse.",
+    "error_description_required": "Beschreiben Sie, was an der Rechnung nicht stimmt.",
+    "error_reason_required": "Wählen Sie einen Grund.",
+    "error_unknown_invoice": "Wählen Sie Rechnungen dieses Kontos; laden Sie die Seite neu und "
+    "versuchen Sie es noch einmal.",
+    "error_mandate_missing": "Wählen Sie ein Mandat zum Widerrufen; laden Sie die Seite neu und "
+    "versuchen Sie es noch einmal.",
+    "error_invalid_iban": "{iban} ist keine gültige IBAN; prüfen Sie sie anhand Ihrer Bankdaten.",
+    "error_iban_outside_sepa": "Eine SEPA-Lastschrift braucht ein Konto im SEPA-Raum; {country} "
+    "gehört nicht dazu.",
+    "error_method_unavailable": "Wählen Sie eine der angebotenen Zahlungsarten.",
+    "error_mixed_currencies": "Die gewählten Rechnungen lauten auf {currencies}; bezahlen Sie "
+    "die Rechnungen einer Währung nach der anderen.",
+    "error_amount_out_of_range": "{number}: Zahlen Sie einen Betrag über null und höchstens "
+    "{open} {currency}, nicht {amount}.",
 }
 
 ES = {
@@ -948,6 +1085,51 @@ ES = {
     "mail_debit_body": "Hola:\n\nCobraremos {amount} de la cuenta terminada en {account} el "
     "{date} o poco después, según la orden {mandate} (identificador del acreedor "
     "{creditor_id}), por: {invoices}.\n\n{entity}\n",
+    "contact_saved_signed_out": "El contacto de facturación está actualizado. Su dirección ya "
+    "no es un contacto de esta cuenta, así que se ha cerrado su sesión.",
+    "mail_contact_changed_subject": "Se ha cambiado el contacto de facturación de {customer}",
+    "mail_contact_changed_body": "Hola:\n\nSe ha cambiado en el portal de clientes el contacto "
+    "de facturación de {customer} con {entity}. Esta dirección ya no recibe facturas, recibos "
+    "ni enlaces de acceso para esta cuenta, y sus sesiones abiertas en el portal han "
+    "terminado.\n\nSi no esperaba este cambio, responda a este correo.\n\n{entity}\n",
+    "pay_mixed_currencies": "Las facturas elegidas están en monedas distintas ({currencies}). "
+    "Elija las facturas de una sola moneda y páguelas juntas.",
+    "pay_no_method": "Aquí no se ofrece ningún medio de pago en {currency}. Escríbanos a "
+    "{contact} y le diremos cómo pagar estas facturas.",
+    "payment_title": "Pago {reference}",
+    "language_default": "Idioma de la cuenta",
+    "mandate_status_active": "Activa",
+    "mandate_status_revoked": "Revocada",
+    "mandate_status_expired": "Caducada",
+    "mandate_status_used": "Utilizada (única)",
+    "error_invalid_amount": "«{value}» no es un número. Escriba un importe como 12,50.",
+    "error_too_many_decimals": "{value} tiene más decimales de los que admite {currency} "
+    "({digits}).",
+    "error_dispute_amount": "{number} tiene {open} {currency} pendientes, de los que {disputed} "
+    "ya están reclamados. Escriba un importe mayor que cero y de como máximo {room}.",
+    "error_promise_exceeds_open": "Las facturas elegidas tienen {open} {currency} pendientes; "
+    "puede prometer como máximo ese importe.",
+    "error_promise_amount": "Escriba un importe mayor que cero.",
+    "error_promise_in_past": "La fecha {on} es anterior a hoy ({today}); escriba la fecha en la "
+    "que pagará.",
+    "error_promise_too_late": "Una promesa puede ser de {days} días como máximo, es decir, "
+    "hasta el {latest}; llámenos para un acuerdo más largo.",
+    "error_contact_name": "Escriba el nombre del contacto de facturación.",
+    "error_contact_email": "«{email}» no es una dirección de correo electrónico.",
+    "error_description_required": "Describa qué está mal en la factura.",
+    "error_reason_required": "Elija un motivo.",
+    "error_unknown_invoice": "Elija facturas de esta cuenta; vuelva a cargar la página e "
+    "inténtelo de nuevo.",
+    "error_mandate_missing": "Elija una orden que revocar; vuelva a cargar la página e "
+    "inténtelo de nuevo.",
+    "error_invalid_iban": "{iban} no es un IBAN válido; compruébelo con los datos de su banco.",
+    "error_iban_outside_sepa": "Un adeudo SEPA necesita una cuenta en la zona SEPA; {country} "
+    "no forma parte de ella.",
+    "error_method_unavailable": "Elija uno de los medios de pago ofrecidos.",
+    "error_mixed_currencies": "Las facturas elegidas están en {currencies}; pague las facturas "
+    "de una moneda cada vez.",
+    "error_amount_out_of_range": "{number}: pague un importe mayor que cero y de como máximo "
+    "{open} {currency}, no {amount}.",
 }
 
 _BY_LANGUAGE = {"en": EN, "fr": {**EN, **FR}, "de": {**EN, **DE}, "es": {**EN, **ES}}

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from o2c.billing.services import document_file, early_payment_amount
@@ -27,14 +28,16 @@ from o2c.payments.models import PaymentMethod, PaymentStatus
 from o2c.payments.transfer import BankTransfer
 from o2c.portal import auth, selectors, services
 from o2c.portal.auth import portal_login_required
-from o2c.portal.formatting import date_text, money_text
+from o2c.portal.formatting import date_text, error_text, money_text, parse_amount_input
 from o2c.portal.mail import public_url
 from o2c.portal.statement import build_statement, currencies_of, statement_pdf
-from o2c.portal.texts import LANGUAGES, words
+from o2c.portal.texts import LANGUAGE_NAMES, LANGUAGES, words
 
 ZERO = Decimal("0")
 FILES = {"pdf": ("application/pdf", "pdf"), "ubl": ("application/xml", "xml")}
 PAGE_ROWS = 200
+# HEAD is allowed wherever GET is: link checkers and uptime monitors send it.
+PAGE_METHODS = ["GET", "HEAD", "POST"]
 
 
 def _page(request, template: str, context: dict, status: int = 200):
@@ -54,13 +57,27 @@ def _guest_language(request) -> str:
 
 
 def _error(request, error: O2CError) -> None:
-    messages.error(request, error.message)
+    portal = getattr(request, "portal", None)
+    language = portal.language if portal else _guest_language(request)
+    messages.error(request, error_text(error, language))
+
+
+def parse_id(value: str | None) -> int | None:
+    """Return a row id sent by a form or query string, or None when it is not one.
+
+    Only ASCII digits count: `str.isdigit` also accepts characters such as "²" that
+    `int` rejects. The length cap keeps the value within a 64-bit database integer.
+    """
+    if not value or len(value) > 18 or not value.isascii() or not value.isdigit():
+        return None
+    return int(value)
 
 
 # Signing in ----------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@never_cache
+@require_http_methods(PAGE_METHODS)
 def sign_in(request):
     next_path = request.POST.get("next") or request.GET.get("next", "")
     if not auth.safe_next(next_path):
@@ -76,6 +93,8 @@ def sign_in(request):
         return _page(request, "portal/link_sent.html", {})
     if request.method == "POST" and request.POST.get("action") == "password":
         return _password_sign_in(request, next_path)
+    if request.method == "POST" and request.POST.get("action") == "choose":
+        return _chosen_account(request, next_path)
     return _page(request, "portal/sign_in.html", {"next": next_path})
 
 
@@ -88,24 +107,34 @@ def _password_sign_in(request, next_path: str):
         )
     except services.PortalError:
         return _page(request, "portal/sign_in.html", {"locked": True, "next": next_path}, 429)
-    chosen = request.POST.get("account", "")
-    if chosen.isdigit():
-        users = [user for user in users if user.pk == int(chosen)]
     if not users:
         return _page(request, "portal/sign_in.html", {"failed": True, "next": next_path}, 400)
     if len(users) > 1:
+        # The chooser page carries a signed list of the accounts, never the password.
         return _page(
             request,
             "portal/sign_in.html",
             {
                 "accounts": users,
-                "email": request.POST.get("email", ""),
-                "password": request.POST.get("password", ""),
+                "choice": auth.account_choice_token(request, users),
                 "next": next_path,
             },
         )
+    return _sign_in_as(request, users[0], next_path)
+
+
+def _chosen_account(request, next_path: str):
+    chosen = parse_id(request.POST.get("account"))
+    users = auth.accounts_of_choice(request, request.POST.get("choice", ""))
+    users = [user for user in users if user.pk == chosen]
+    if not users:
+        return _page(request, "portal/sign_in.html", {"failed": True, "next": next_path}, 400)
+    return _sign_in_as(request, users[0], next_path)
+
+
+def _sign_in_as(request, portal_user, next_path: str):
     response = redirect(next_path or reverse("portal:home"))
-    auth.start_session(request, response, users[0])
+    auth.start_session(request, response, portal_user)
     _rotate_csrf(request)
     return response
 
@@ -116,13 +145,14 @@ def _rotate_csrf(request) -> None:
     rotate_token(request)
 
 
-@require_http_methods(["GET", "POST"])
+@never_cache
+@require_http_methods(PAGE_METHODS)
 def link(request, token: str):
     """Show a sign-in link's confirmation page; the POST signs in and uses the link.
 
     Mail scanners fetch links with GET, so a GET never uses up the link.
     """
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         found = auth.find_link(token)
         if found is None:
             return _page(request, "portal/link_invalid.html", {}, 410)
@@ -135,10 +165,7 @@ def link(request, token: str):
     used = auth.use_link(token)
     if used is None:
         return _page(request, "portal/link_invalid.html", {}, 410)
-    response = redirect(used.next_path or reverse("portal:home"))
-    auth.start_session(request, response, used.portal_user)
-    _rotate_csrf(request)
-    return response
+    return _sign_in_as(request, used.portal_user, used.next_path)
 
 
 def services_language(portal_user) -> str:
@@ -280,11 +307,12 @@ def payment_detail(request, document_id: int):
 
 def _selected_ids(request) -> list[int]:
     values = request.POST.getlist("invoice") or request.GET.getlist("invoice")
-    return [int(value) for value in values if value.isdigit()]
+    ids = (parse_id(value) for value in values)
+    return [value for value in ids if value is not None]
 
 
 @portal_login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(PAGE_METHODS)
 def pay(request):
     """Show the amounts and methods for the chosen invoices; POST starts the payment."""
     customer = request.portal.customer
@@ -315,6 +343,8 @@ def pay(request):
         {
             "rows": rows,
             "currency": currency,
+            "currencies": ", ".join(sorted(currencies)),
+            "contact": customer.entity.email or customer.entity.name,
             "methods": methods,
             "idempotency_key": uuid.uuid4().hex,
         },
@@ -339,12 +369,19 @@ def _methods(customer, currency: str) -> dict:
 def _start_payment(request, rows, methods):
     portal = request.portal
     method = request.POST["method"]
-    requested = [
-        (row["document"].pk, request.POST.get(f"amount_{row['document'].pk}", "").strip())
-        for row in rows
-    ]
     key = request.POST.get("idempotency_key", "")[:64] or uuid.uuid4().hex
     try:
+        requested = [
+            (
+                row["document"].pk,
+                parse_amount_input(
+                    request.POST.get(f"amount_{row['document'].pk}", ""),
+                    portal.language,
+                    field=row["document"].number,
+                ),
+            )
+            for row in rows
+        ]
         if method not in methods:
             raise O2CError("method_unavailable", "Choose one of the payment methods offered.")
         if method == "transfer":
@@ -457,7 +494,7 @@ def statement(request):
 
 
 @portal_login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(PAGE_METHODS)
 def promise(request):
     portal = request.portal
     ids = _selected_ids(request)
@@ -473,10 +510,11 @@ def promise(request):
             messages.error(request, "Enter the date as YYYY-MM-DD.")
         else:
             try:
+                amount = parse_amount_input(request.POST.get("amount", ""), portal.language)
                 recorded = services.promise_to_pay(
                     portal.user,
                     document_ids=[document.pk for document in documents],
-                    amount=request.POST.get("amount", "").strip() or total,
+                    amount=amount or total,
                     promised_on=promised_on,
                     note=request.POST.get("note", ""),
                 )
@@ -499,6 +537,7 @@ def promise(request):
             "documents": documents,
             "total": total,
             "currency": currency,
+            "posted": request.POST,
             "min_date": portal.entity.today().isoformat(),
             "max_date": (
                 portal.entity.today() + dt.timedelta(days=services.MAX_PROMISE_DAYS)
@@ -520,7 +559,7 @@ def _reasons(language: str) -> list[tuple[str, str]]:
 
 
 @portal_login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(PAGE_METHODS)
 def dispute_new(request, document_id: int):
     portal = request.portal
     document = selectors.invoice_of(portal.customer, document_id)
@@ -534,10 +573,11 @@ def dispute_new(request, document_id: int):
         if chosen is not None:
             line_reference = f"line {chosen.position}: {chosen.description}"[:100]
         try:
+            amount = parse_amount_input(request.POST.get("amount", ""), portal.language)
             disputes = services.raise_dispute(
                 portal.user,
                 document=document,
-                amount=request.POST.get("amount", "").strip() or room,
+                amount=amount or room,
                 reason=request.POST.get("reason", ""),
                 description=request.POST.get("description", ""),
                 line_reference=line_reference,
@@ -572,7 +612,7 @@ def dispute_list(request):
 
 
 @portal_login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(PAGE_METHODS)
 def dispute_detail(request, case_number: str):
     portal = request.portal
     disputes = selectors.case_of(portal.customer, case_number)
@@ -612,12 +652,13 @@ def dispute_detail(request, case_number: str):
 
 
 @portal_login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(PAGE_METHODS)
 def account(request):
     portal = request.portal
     user = portal.user
     w = words(portal.language)
     action = request.POST.get("action", "")
+    status = 200
     try:
         if action == "contact":
             services.update_billing_contact(
@@ -626,6 +667,12 @@ def account(request):
                 email=request.POST.get("email", ""),
                 phone=request.POST.get("phone", ""),
             )
+            if not user.is_current:
+                # The signed-in address was the one replaced, so its session has ended.
+                response = redirect("portal:sign_in")
+                auth.end_session(request, response)
+                messages.success(request, w["contact_saved_signed_out"])
+                return response
             messages.success(request, w["contact_saved"])
             return redirect("portal:account")
         if action == "preferences":
@@ -645,8 +692,14 @@ def account(request):
             services.set_password(user, None)
             messages.success(request, w["password_removed"])
             return redirect("portal:account")
+        if action == "revoke_mandate" and parse_id(request.POST.get("mandate")) is None:
+            # A form value that is no id at all is a bad request, not a missing mandate.
+            status = 400
+            raise services.PortalError(
+                "mandate_missing", "Choose a mandate to revoke; reload the page and try again."
+            )
         if action == "revoke_mandate":
-            mandate = selectors.mandate_of(portal.customer, int(request.POST.get("mandate", 0)))
+            mandate = selectors.mandate_of(portal.customer, parse_id(request.POST["mandate"]))
             sepa.revoke_mandate(mandate, reason=f"revoked in the customer portal by {user.email}")
             messages.success(request, w["mandate_revoked"].format(reference=mandate.reference))
             return redirect("portal:account")
@@ -659,15 +712,16 @@ def account(request):
         {
             "contact": contact,
             "user": user,
-            "languages": LANGUAGES,
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             "mandates": list(selectors.mandates_of(portal.customer)),
             "direct_debit": bool(sepa.creditor_id(portal.entity)),
         },
+        status,
     )
 
 
 @portal_login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(PAGE_METHODS)
 def mandate_new(request):
     portal = request.portal
     creditor_id = sepa.creditor_id(portal.entity)

@@ -294,7 +294,7 @@ def test_pay_rejects_an_amount_above_open(portal_client, world, fake_stripe):
         follow=True,
     )
 
-    assert "at most 120.00 EUR, not 500.00" in response.content.decode()
+    assert "au plus 120.00 EUR, pas 500.00" in response.content.decode()
     assert Payment.objects.count() == 0
 
 
@@ -547,5 +547,211 @@ def test_scheduled_debit_lowers_what_card_may_pay(portal_client, buyer, world, f
 
     # then only the other 20.00 is proposed and accepted
     assert page.context["rows"][0]["proposed"] == D("20.00")
-    assert "at most 20.00 EUR, not 120.00" in refused.content.decode()
+    # the customer reads French
+    assert "au plus 20.00 EUR, pas 120.00" in refused.content.decode()
     assert Payment.objects.count() == 1
+
+
+def test_malformed_ids_are_bad_requests(portal_client, buyer, world):
+    mandate = sepa.sign_mandate(buyer, debtor_name="Boulangerie", iban="DE89370400440532013000")
+
+    for value in ("abc", "", "²", "9" * 30, "-1"):
+        response = portal_client.post(
+            reverse("portal:account"), {"action": "revoke_mandate", "mandate": value}
+        )
+        assert response.status_code == 400, value
+        assert "Choisissez un mandat à révoquer" in response.content.decode(), value
+    missing = portal_client.post(reverse("portal:account"), {"action": "revoke_mandate"})
+    pay = portal_client.get(reverse("portal:pay"), {"invoice": ["²", "9" * 30]})
+    promise = portal_client.post(reverse("portal:promise"), {"invoice": "²"})
+
+    mandate.refresh_from_db()
+    assert mandate.status == "active"
+    assert missing.status_code == 400
+    assert pay.status_code == 302
+    assert promise.status_code == 302
+
+
+def test_head_is_answered_like_get(client, buyer, world):
+    user = PortalUser.objects.get_or_create(customer=buyer, email=buyer.contacts.get().email)[0]
+    token = auth.issue_link(user, source="staff")
+
+    assert client.head(reverse("portal:sign_in")).status_code == 200
+    assert client.head(f"/portal/link/{token}/").status_code == 200
+    assert client.post(f"/portal/link/{token}/").status_code == 302  # HEAD left it unused
+    for name in ("portal:home", "portal:account", "portal:mandate_new", "portal:statement"):
+        assert client.head(reverse(name)).status_code == 200, name
+
+
+def test_disputes_newest_first_undated_last(portal_client, buyer, world):
+    from o2c.disputes.services import open_dispute
+
+    billed = world["billed"].document
+    imported = open_dispute(
+        buyer, lines=[(billed, "10.00", "")], reason="pricing", actor=None, description="Old."
+    )[0]
+    Dispute.objects.filter(pk=imported.pk).update(opened_on=None, case_number="")
+    older = open_dispute(
+        buyer,
+        lines=[(billed, "10.00", "")],
+        reason="pricing",
+        actor=None,
+        opened_on=dt.date(2025, 3, 10),
+    )[0]
+    newer = open_dispute(
+        buyer,
+        lines=[(billed, "10.00", "")],
+        reason="pricing",
+        actor=None,
+        opened_on=dt.date(2025, 3, 20),
+    )[0]
+
+    listed = list(portal_client.get(reverse("portal:dispute_list")).context["disputes"])
+
+    assert listed == [newer, older, Dispute.objects.get(pk=imported.pk)]
+
+
+def test_unit_prices_keep_their_decimals(portal_client, buyer, bill):
+    from o2c.billing.services import InvoiceLineInput
+
+    lines = [
+        InvoiceLineInput(
+            description=description,
+            quantity=D(quantity),
+            unit_price=D(price),
+            tax_category="standard",
+        )
+        for description, quantity, price in (("Vis", "3", "0.333"), ("Lampe", "1.5", "99.995"))
+    ]
+    invoice = bill(buyer, lines=lines)
+
+    page = portal_client.get(reverse("portal:invoice_detail", args=[invoice.document.pk]))
+
+    text = page.content.decode().replace("\xa0", " ").replace("\u202f", " ")
+    assert "0,333 €" in text
+    assert "99,995 €" in text
+    assert "149,99 €" in text  # the line's net amount is at the currency's decimals
+
+
+def test_form_defaults_at_minor_unit(portal_client, world):
+    document = world["billed"].document
+
+    pages = {
+        "dispute": portal_client.get(reverse("portal:dispute_new", args=[document.pk])),
+        "promise": portal_client.get(reverse("portal:promise"), {"invoice": document.pk}),
+        "pay": portal_client.get(reverse("portal:pay"), {"invoice": document.pk}),
+    }
+
+    for name, page in pages.items():
+        text = page.content.decode()
+        assert 'value="120,00"' in text, name  # French decimal comma, two decimals
+        assert "120.0000" not in text, name
+
+
+def test_amounts_with_decimal_comma(portal_client, world):
+    document = world["billed"].document
+
+    with time_machine.travel("2025-03-25 10:00:00+01:00", tick=False):
+        portal_client.post(
+            reverse("portal:promise"),
+            {"invoice": [document.pk], "amount": "99,5", "promised_on": "2025-04-10"},
+        )
+    portal_client.post(
+        reverse("portal:dispute_new", args=[document.pk]),
+        {"reason": "pricing", "amount": "1,5", "description": "Wrong price."},
+    )
+    wrong = portal_client.post(
+        reverse("portal:dispute_new", args=[document.pk]),
+        {"reason": "pricing", "amount": "1e3", "description": "Wrong price."},
+    )
+
+    assert PromiseToPay.objects.get().amount == D("99.50")
+    assert Dispute.objects.get().amount == D("1.50")
+    assert "« 1e3 » n&#x27;est pas un nombre" in wrong.content.decode()
+
+
+def test_messages_show_amounts_at_minor_unit(portal_client, world):
+    document = world["billed"].document
+
+    dispute = portal_client.post(
+        reverse("portal:dispute_new", args=[document.pk]),
+        {"reason": "pricing", "amount": "500", "description": "Too expensive."},
+    )
+    with time_machine.travel("2025-03-25 10:00:00+01:00", tick=False):
+        promise = portal_client.post(
+            reverse("portal:promise"),
+            {"invoice": [document.pk], "amount": "500", "promised_on": "2025-04-10"},
+        )
+
+    assert "a 120.00 EUR à payer, dont 0.00 déjà contesté" in dispute.content.decode()
+    assert "ont 120.00 EUR à payer" in promise.content.decode()
+
+
+def test_pay_page_says_why_nothing_is_offered(portal_client, buyer, post):
+    from o2c.fx.services import set_manual_rate
+
+    set_manual_rate("JPY", dt.date(2025, 3, 1), D("160"))
+    buyer.entity.iban = ""  # no bank transfer, and no card gateway is configured
+    buyer.entity.save()
+    euro = post(buyer, "invoice", "EUR-1", "2025-03-01", "10.00")
+    yen = post(buyer, "invoice", "JPY-1", "2025-03-01", "1000", currency="JPY")
+
+    mixed = portal_client.get(reverse("portal:pay"), {"invoice": [euro.pk, yen.pk]})
+    no_method = portal_client.get(reverse("portal:pay"), {"invoice": yen.pk})
+
+    assert "devises différentes (EUR, JPY)" in mixed.content.decode()
+    page = no_method.content.decode()
+    assert "Aucun moyen de paiement n&#x27;est proposé ici pour la devise JPY" in page
+    assert "factures@atelier-lumiere.example" in page
+    assert "Nothing to show." not in page
+
+
+def test_german_pages_speak_german(client, other_buyer, world):
+    sign_in(client, other_buyer)
+    sepa.sign_mandate(other_buyer, debtor_name="Müller", iban="DE89370400440532013000")
+    document = world["other"].document
+
+    account = client.get(reverse("portal:account")).content.decode()
+    dispute = client.post(
+        reverse("portal:dispute_new", args=[document.pk]),
+        {"reason": "pricing", "amount": "500", "description": "Zu teuer."},
+    )
+    with time_machine.travel("2025-03-25 10:00:00+01:00", tick=False):
+        promise = client.post(
+            reverse("portal:promise"),
+            {"invoice": [document.pk], "amount": "10", "promised_on": "2025-03-01"},
+        )
+
+    assert ">Aktiv<" in account
+    assert ">Deutsch<" in account
+    assert ">Sprache des Kontos<" in account
+    assert "bereits beanstandet" in dispute.content.decode()
+    promise_page = promise.content.decode()
+    assert "geben Sie das Datum ein, an dem Sie zahlen werden" in promise_page
+    assert "the customer" not in promise_page
+
+
+def test_payment_heading_statement_and_brand(portal_client, buyer, world):
+    from o2c.ledger.services import reverse_document
+
+    reverse_document(world["payment"], on=dt.date(2025, 3, 21), reason="bank return")
+    payment = Payment.objects.create(
+        entity=buyer.entity,
+        customer=buyer,
+        amount=D("10.00"),
+        currency="EUR",
+        method="card",
+        gateway="stripe",
+        reference="PAY-1",
+        idempotency_key="k1",
+    )
+
+    status = portal_client.get(reverse("portal:payment_status", args=[payment.reference]))
+    statement = portal_client.get(
+        reverse("portal:statement"), {"from": "2025-03-01", "to": "2025-03-31"}
+    )
+
+    assert "<h1>Paiement PAY-1</h1>" in status.content.decode()
+    assert "Annulation: Paiement BANK-9" in statement.content.decode()
+    assert "R-payment" not in statement.content.decode()
+    assert 'class="brand" href="/portal/home/"' in status.content.decode()
