@@ -15,6 +15,7 @@ from django.contrib.auth import forms as auth_forms
 from django.utils import timezone
 
 from o2c.core.models import SignInFailure
+from o2c.core.network import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +34,7 @@ def _name_hash(username: str) -> str:
 
 
 def client_address(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request) if request is not None else None
 
 
 def is_throttled(username: str, ip: str | None, now: dt.datetime | None = None) -> bool:

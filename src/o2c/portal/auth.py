@@ -11,20 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import logging
 import secrets
 from dataclasses import dataclass
-from functools import cache, wraps
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from o2c.core.network import client_ip, network_of
 from o2c.portal.models import (
     AttemptKind,
     LinkPurpose,
@@ -37,8 +36,6 @@ from o2c.portal.models import (
 
 logger = logging.getLogger(__name__)
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 COOKIE_NAME = "o2c_portal"
 COOKIE_PATH = "/portal/"
@@ -75,7 +72,6 @@ PASSWORD_FAILURES_PER_ADDRESS = 20
 ATTEMPT_WINDOW = dt.timedelta(minutes=15)
 HOUR = dt.timedelta(hours=1)
 KNOWN_NETWORK_AGE = dt.timedelta(days=30)
-IPV6_NETWORK_PREFIX = 64
 
 
 def _digest(text: str) -> str:
@@ -87,70 +83,6 @@ def email_key(email: str) -> str:
     return hmac.new(
         settings.SECRET_KEY.encode(), email.strip().lower().encode(), hashlib.sha256
     ).hexdigest()
-
-
-@cache
-def _trusted_networks(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
-    networks = []
-    for entry in entries:
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"O2C_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR range."
-            ) from None
-    return tuple(networks)
-
-
-def _address(text: str | None) -> IPAddress | None:
-    try:
-        address = ipaddress.ip_address((text or "").strip())
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped
-    return address
-
-
-def client_ip(request) -> str | None:
-    """Return the client's address: the direct peer, or the one a trusted proxy saw.
-
-    When the peer is in O2C_TRUSTED_PROXIES, X-Forwarded-For is read from the right,
-    skipping trusted proxies, and the first address that is not one is the client.
-    Entries left of it can be forged by the client, so they are never used. A garbled
-    entry stops the walk at the last address that a trusted proxy reported.
-    """
-    peer = _address(request.META.get("REMOTE_ADDR"))
-    if peer is None:
-        return None
-    trusted = _trusted_networks(tuple(settings.O2C_TRUSTED_PROXIES))
-
-    def is_trusted(address: IPAddress) -> bool:
-        return any(address in network for network in trusted)
-
-    client = peer
-    if is_trusted(peer):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        for entry in reversed([part for part in forwarded if part.strip()]):
-            address = _address(entry)
-            if address is None:
-                break
-            client = address
-            if not is_trusted(address):
-                break
-    return str(client)
-
-
-def network_of(ip: str | None) -> str | None:
-    """Return the network an address counts for in the rate limits (IPv4 /32, IPv6 /64)."""
-    address = _address(ip)
-    if address is None:
-        return None
-    if isinstance(address, ipaddress.IPv6Address):
-        return str(
-            ipaddress.ip_network(f"{address}/{IPV6_NETWORK_PREFIX}", strict=False).network_address
-        )
-    return str(address)
 
 
 # Rate limits ---------------------------------------------------------------------------
