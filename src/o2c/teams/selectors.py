@@ -3,7 +3,16 @@
 from django.db.models import Q, QuerySet
 
 from o2c.parties.models import Customer, LegalEntity
-from o2c.teams.models import Membership, Role
+from o2c.teams.models import Membership, Role, Team, TeamFunction
+
+# Teams whose work arrives by bank line, case or invoice rather than from a book of
+# customers: their members work on every customer of the team's entity.
+ENTITY_WIDE_FUNCTIONS = (
+    TeamFunction.CASH_APPLICATION,
+    TeamFunction.DISPUTES,
+    TeamFunction.CUSTOMER_SERVICE,
+    TeamFunction.BILLING,
+)
 
 
 def is_admin(user) -> bool:
@@ -30,12 +39,23 @@ def led_entities(user) -> QuerySet:
     ).distinct()
 
 
-def visible_customers(user) -> QuerySet:
-    """Return the customers a person may see.
+def entity_wide_entity_ids(user) -> QuerySet:
+    """Return the ids of the entities where the person is in a team of ENTITY_WIDE_FUNCTIONS."""
+    return Team.objects.filter(
+        memberships__user=user, function__in=ENTITY_WIDE_FUNCTIONS
+    ).values("entity_id")
 
-    A member sees the customers of the portfolios they belong to, a lead those of every
-    portfolio of their teams, a leader every customer of their teams' entities, and an
-    administrator everyone.
+
+def visible_customers(user) -> QuerySet:
+    """Return the customers a person may see, by the function of their teams.
+
+    Collections and credit (and sales and logistics) are organised by books: a member
+    sees the customers of the portfolios they belong to and a lead those of every
+    portfolio of their teams. Cash application, disputes, customer service and billing
+    are not: any member of such a team sees every customer of the team's entity. A
+    leader sees every customer of their teams' entities and an administrator everyone.
+    Nobody sees a customer of an entity where they have no team, unless they are an
+    administrator.
     """
     if not user.is_authenticated or not user.is_active:
         return Customer.objects.none()
@@ -43,6 +63,7 @@ def visible_customers(user) -> QuerySet:
         return Customer.objects.all()
     scope = (
         Q(entity__in=led_entities(user))
+        | Q(entity_id__in=entity_wide_entity_ids(user))
         | Q(portfolios__members=user)
         | Q(
             portfolios__team__memberships__user=user,
