@@ -32,26 +32,18 @@ from o2c.disputes.models import (
     WriteOffRequest,
     WriteOffStatus,
 )
+from o2c.disputes.routing import responsible_team, route_team
 from o2c.fx.services import RateTable
 from o2c.ledger.models import DocumentKind, Side
 from o2c.ledger.services import allocate, open_amount, post_document
 from o2c.parties.services import record_event
-from o2c.teams.models import Team, TeamFunction, WorkKind
+from o2c.teams.models import WorkKind
+from o2c.teams.selectors import sees_whole_entity
 from o2c.teams.services import close_work_item, create_work_item, leads_team, notify, team_leads
 
 logger = logging.getLogger(__name__)
 
 ZERO = Decimal("0")
-# The team function that can fix each reason; the disputes team takes the rest.
-ROUTING = {
-    DisputeReason.PRICING: TeamFunction.SALES,
-    DisputeReason.QUANTITY: TeamFunction.LOGISTICS,
-    DisputeReason.DELIVERY: TeamFunction.LOGISTICS,
-    DisputeReason.QUALITY: TeamFunction.CUSTOMER_SERVICE,
-    DisputeReason.DUPLICATE_BILLING: TeamFunction.BILLING,
-    DisputeReason.TAX: TeamFunction.BILLING,
-}
-FALLBACK_FUNCTIONS = [TeamFunction.DISPUTES, TeamFunction.COLLECTIONS]
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # Accepted evidence: extension -> (content type, leading bytes the file must start with).
 ALLOWED_EVIDENCE = {
@@ -63,16 +55,6 @@ ALLOWED_EVIDENCE = {
     ".csv": ("text/csv", ()),
     ".eml": ("message/rfc822", ()),
 }
-
-
-def route_team(entity, reason: str) -> Team | None:
-    """Return the team of the entity that can fix a dispute of this reason."""
-    functions = [ROUTING[reason]] if reason in ROUTING else []
-    for function in [*functions, *FALLBACK_FUNCTIONS]:
-        team = Team.objects.filter(entity=entity, function=function).first()
-        if team is not None:
-            return team
-    return None
 
 
 @transaction.atomic
@@ -200,12 +182,19 @@ def _base_total(entity, amounts, on) -> Decimal | None:
 
 
 def can_work_on(user, dispute: Dispute) -> bool:
-    """Return whether the person may resolve the dispute: its owner or a lead of its team."""
+    """Return whether the person may resolve the dispute.
+
+    Its owner, any member of its responsible team (see `routing.responsible_team`), and
+    the leaders and administrators of its entity may.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
     if dispute.owner_id == user.pk:
         return True
-    if dispute.team is not None and leads_team(user, dispute.team):
+    if sees_whole_entity(user, dispute.entity):
         return True
-    return dispute.team is not None and dispute.team.memberships.filter(user=user).exists()
+    team = responsible_team(dispute)
+    return team is not None and team.memberships.filter(user=user).exists()
 
 
 def _check_open(dispute: Dispute, actor) -> Dispute:
@@ -223,10 +212,12 @@ def _check_open(dispute: Dispute, actor) -> Dispute:
             status=dispute.status,
         )
     if not can_work_on(actor, dispute):
+        team = responsible_team(dispute)
         raise DisputeError(
             "not_your_dispute",
-            "Only a member of {team} may resolve dispute {id}.",
-            team=dispute.team.name if dispute.team else "the disputes team",
+            "Only a member of {team} or a leader of {entity} may resolve dispute {id}.",
+            team=team.name if team else "the disputes team",
+            entity=dispute.entity.code,
             id=dispute.pk,
         )
     return dispute
@@ -345,7 +336,7 @@ def request_write_off(dispute: Dispute, *, actor, reason: str, amount=None) -> W
     if amount_base <= threshold:
         _post_write_off(request, approver=None)
         return request
-    team = dispute.team or route_team(entity, DisputeReason.OTHER)
+    team = responsible_team(dispute)
     if team is not None:
         request.work_item = create_work_item(
             kind=WorkKind.WRITE_OFF_APPROVAL,
@@ -397,8 +388,11 @@ def decide_write_off(request: WriteOffRequest, *, approver, approve: bool, note:
             "{user} requested this write-off and cannot approve it; another lead must.",
             user=approver.get_username(),
         )
-    team = request.dispute.team
-    if team is None or not leads_team(approver, team):
+    team = responsible_team(request.dispute)
+    may_decide = sees_whole_entity(approver, request.dispute.entity) or (
+        team is not None and leads_team(approver, team)
+    )
+    if not may_decide:
         raise DisputeError(
             "approver_not_lead",
             "Only a lead of {team} or a leader of the entity may decide a write-off.",

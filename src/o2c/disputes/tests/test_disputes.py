@@ -223,13 +223,14 @@ def test_root_cause_report(desk, customer):
 def test_member_cannot_reach_other_portfolio_disputes(
     desk, customer, entity, make_customer, make_user, post, client
 ):
+    collector = make_user("cole", entity=entity, role=Role.MEMBER, customers=[customer])
     stranger = make_customer(entity)
     invoice = post(stranger, "invoice", "X-1", "2025-01-01", "90.00")
     (theirs,) = open_dispute(
         stranger, lines=[(invoice, "90.00", "")], reason="pricing", actor=desk["lead"]
     )
     assert theirs.owner == desk["seller"]
-    client.force_login(desk["analyst"])
+    client.force_login(collector)
 
     assert client.get(reverse("disputes:detail", args=[theirs.pk])).status_code == 404
     assert (
