@@ -41,9 +41,9 @@ def led_entities(user) -> QuerySet:
 
 def entity_wide_entity_ids(user) -> QuerySet:
     """Return the ids of the entities where the person is in a team of ENTITY_WIDE_FUNCTIONS."""
-    return Team.objects.filter(
-        memberships__user=user, function__in=ENTITY_WIDE_FUNCTIONS
-    ).values("entity_id")
+    return Team.objects.filter(memberships__user=user, function__in=ENTITY_WIDE_FUNCTIONS).values(
+        "entity_id"
+    )
 
 
 def visible_customers(user) -> QuerySet:
