@@ -192,9 +192,9 @@ def aging(request):
 
 @login_required
 def run_list(request):
-    entities = selectors.dunning_entities(request.user)
-    if not entities.exists():
+    if not selectors.runs_dunning(request.user):
         raise Http404("You do not run dunning for any entity.")
+    entities = selectors.dunning_entities(request.user)
     first = entities.first()
     form = RunForm(entities=entities, initial={"entity": first, "as_of": first.today()})
     page = Paginator(selectors.runs_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))

@@ -73,6 +73,11 @@ def visible_customers(user) -> QuerySet:
     return Customer.objects.filter(pk__in=Customer.objects.filter(scope).values("pk"))
 
 
+def has_entity(user) -> bool:
+    """Return whether the person works in at least one entity."""
+    return visible_entities(user).exists()
+
+
 def sees_whole_entity(user, entity) -> bool:
     return led_entities(user).filter(pk=entity.pk).exists()
 
@@ -128,6 +133,11 @@ def work_item_for(user, item_id: int):
     if item is None:
         raise Http404("No such work item.")
     return item
+
+
+def leads_any_team(user) -> bool:
+    """Return whether the person leads a team, so the team figures page opens for them."""
+    return bool(lead_team_ids(user))
 
 
 def led_teams(user) -> QuerySet:
