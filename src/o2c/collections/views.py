@@ -19,6 +19,7 @@ from o2c.collections.forms import ContactForm, PromiseForm, RunForm
 from o2c.collections.models import CustomerHold, PromiseStatus
 from o2c.collections.worklist import build_worklist
 from o2c.core import money
+from o2c.core.entities import choose_entity
 from o2c.core.errors import O2CError
 from o2c.ledger.models import Document, Side
 from o2c.ledger.selectors import with_open_amount
@@ -32,8 +33,7 @@ def _entity(request, entities):
     entities = list(entities)
     if not entities:
         raise Http404("No entity in your scope.")
-    code = request.GET.get("entity") or request.POST.get("entity")
-    return next((entity for entity in entities if entity.code == code), entities[0]), entities
+    return choose_entity(request, entities), entities
 
 
 def _date(text, default):
