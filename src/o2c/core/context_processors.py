@@ -37,11 +37,16 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_links": []}
-    links = [
-        (label, reverse(url_name))
-        for label, url_name, check in nav_entries()
-        if check is None or check(user)
-    ]
-    if user.is_staff:
-        links.append(("Administration", reverse("admin:index")))
+    # A page that renders parts with the request (panels, htmx fragments) runs this again,
+    # so the links are computed once per request.
+    links = getattr(request, "_o2c_nav_links", None)
+    if links is None:
+        links = [
+            (label, reverse(url_name))
+            for label, url_name, check in nav_entries()
+            if check is None or check(user)
+        ]
+        if user.is_staff:
+            links.append(("Administration", reverse("admin:index")))
+        request._o2c_nav_links = links
     return {"nav_links": links}

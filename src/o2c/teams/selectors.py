@@ -16,9 +16,20 @@ ENTITY_WIDE_FUNCTIONS = (
 
 
 def is_admin(user) -> bool:
+    """Return whether the person is a superuser or has an administrator membership.
+
+    The answer is kept on the user object, which Django loads afresh for each request,
+    because every scope check of a page asks it again.
+    """
     if not user.is_authenticated or not user.is_active:
         return False
-    return user.is_superuser or Membership.objects.filter(user=user, role=Role.ADMIN).exists()
+    if user.is_superuser:
+        return True
+    cached = getattr(user, "_o2c_is_admin", None)
+    if cached is None:
+        cached = Membership.objects.filter(user=user, role=Role.ADMIN).exists()
+        user._o2c_is_admin = cached
+    return cached
 
 
 def visible_entities(user) -> QuerySet:
