@@ -459,7 +459,7 @@ def _execute_notice(run: DunningRun, planned: PlannedNotice, policy, actor) -> D
         customer,
         "dunning",
         f"{planned.step.name} ({notice.get_channel_display()}, {notice.language}) for "
-        f"{numbers}: {planned.total_due} {planned.currency} due",
+        f"{numbers}: {money.as_text(planned.total_due, planned.currency)} {planned.currency} due",
         actor=actor,
         notice_id=notice.pk,
         run_id=run.pk,
@@ -730,9 +730,9 @@ def record_promise(
             "promise_exceeds_open",
             "The invoices chosen have {open} {currency} open; a promise of {amount} is more "
             "than that.",
-            open=open_now,
+            open=money.as_text(open_now, currency),
             currency=currency,
-            amount=amount,
+            amount=money.as_text(amount, currency),
         )
     if promised_on < today:
         raise CollectionsError(
@@ -770,7 +770,7 @@ def record_promise(
     record_event(
         customer,
         "promise",
-        f"Promise to pay {amount} {currency} by {promised_on} for "
+        f"Promise to pay {money.as_text(amount, currency)} {currency} by {promised_on} for "
         + ", ".join(document.number for document in documents),
         actor=actor,
         promise_id=promise.pk,
@@ -842,7 +842,8 @@ def _settle_promise(promise: PromiseToPay, status: str, paid: Decimal, on: dt.da
             locked.work_item = create_work_item(
                 kind=WorkKind.PROMISE_FOLLOW_UP,
                 title=f"Broken promise: {promise.customer.name} promised "
-                f"{promise.amount} {promise.currency} by {promise.promised_on}",
+                f"{money.as_text(promise.amount, promise.currency)} {promise.currency} "
+                f"by {promise.promised_on}",
                 team=team,
                 customer=promise.customer,
                 owner=promise.recorded_by
@@ -853,8 +854,11 @@ def _settle_promise(promise: PromiseToPay, status: str, paid: Decimal, on: dt.da
                 paid=str(paid),
             )
     locked.save(update_fields=["status", "paid_amount", "settled_on", "work_item"])
-    summary = f"Promise to pay {promise.amount} {promise.currency} by {promise.promised_on} " + (
-        "kept" if status == PromiseStatus.KEPT else f"broken ({paid} paid)"
+    promised = f"{money.as_text(promise.amount, promise.currency)} {promise.currency}"
+    summary = f"Promise to pay {promised} by {promise.promised_on} " + (
+        "kept"
+        if status == PromiseStatus.KEPT
+        else f"broken ({money.as_text(paid, promise.currency)} paid)"
     )
     record_event(promise.customer, f"promise_{status}", summary, promise_id=promise.pk)
 

@@ -69,6 +69,14 @@ def round_amount(amount: Decimal, currency: str, mode: str = "half_up") -> Decim
     return amount.quantize(quantum(currency), rounding=ROUNDING_MODES[mode])
 
 
+def as_text(amount: Decimal, currency: str) -> str:
+    """Return the amount rounded to the currency's minor unit as plain text, e.g. "397.04".
+
+    Messages and timeline entries use it, because stored amounts carry four decimals.
+    """
+    return str(round_amount(Decimal(amount), currency))
+
+
 def cash_round(amount: Decimal, currency: str, increment: Decimal | None) -> Decimal:
     """Round half-up to a cash-rounding increment such as CHF 0.05, or to the minor unit."""
     if not increment:

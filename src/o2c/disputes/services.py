@@ -105,11 +105,11 @@ def open_dispute(
                 "{number} has {open} {currency} open, {disputed} already disputed; a dispute "
                 "of {amount} must be positive and at most {room}.",
                 number=invoice.number,
-                open=still_open,
+                open=money.as_text(still_open, invoice.currency),
                 currency=invoice.currency,
-                disputed=already,
-                amount=amount,
-                room=still_open - already,
+                disputed=money.as_text(already, invoice.currency),
+                amount=money.as_text(amount, invoice.currency),
+                room=money.as_text(still_open - already, invoice.currency),
             )
         checked.append((invoice, amount, line_reference or ""))
 
@@ -156,7 +156,10 @@ def open_dispute(
         customer,
         "dispute_opened",
         f"Dispute {case_number} ({DisputeReason(reason).label}) on "
-        + ", ".join(f"{d.invoice.number} {d.amount} {d.currency}" for d in disputes)
+        + ", ".join(
+            f"{d.invoice.number} {money.as_text(d.amount, d.currency)} {d.currency}"
+            for d in disputes
+        )
         + (f", routed to {team.name}" if team else ""),
         actor=actor,
         case_number=case_number,
@@ -235,10 +238,10 @@ def _parse_amount(dispute: Dispute, amount) -> Decimal:
             "resolution_amount",
             "The amount must be positive and at most {room} {currency} (the disputed amount "
             "still open on {number}), not {amount}.",
-            room=room,
+            room=money.as_text(room, dispute.currency),
             currency=dispute.currency,
             number=dispute.invoice.number,
-            amount=amount,
+            amount=money.as_text(amount, dispute.currency),
         )
     return amount
 
@@ -290,7 +293,7 @@ def resolve_by_credit_note(dispute: Dispute, *, actor, note: str, amount=None) -
         dispute.customer,
         "dispute_resolved",
         f"Dispute {dispute.case_number} on {dispute.invoice.number} resolved by credit note "
-        f"{credit.number} of {amount} {dispute.currency}: {note}",
+        f"{credit.number} of {money.as_text(amount, dispute.currency)} {dispute.currency}: {note}",
         actor=actor,
         document=credit,
     )
@@ -333,6 +336,7 @@ def request_write_off(dispute: Dispute, *, actor, reason: str, amount=None) -> W
         requested_by=actor,
     )
     threshold = approval_threshold(entity)
+    shown = f"{money.as_text(amount, dispute.currency)} {dispute.currency}"
     if amount_base <= threshold:
         _post_write_off(request, approver=None)
         return request
@@ -340,7 +344,7 @@ def request_write_off(dispute: Dispute, *, actor, reason: str, amount=None) -> W
     if team is not None:
         request.work_item = create_work_item(
             kind=WorkKind.WRITE_OFF_APPROVAL,
-            title=f"Approve write-off of {amount} {dispute.currency} on {dispute.invoice.number}",
+            title=f"Approve write-off of {shown} on {dispute.invoice.number}",
             team=team,
             customer=dispute.customer,
             amount=amount_base,
@@ -355,7 +359,7 @@ def request_write_off(dispute: Dispute, *, actor, reason: str, amount=None) -> W
         notify(
             team_leads(team),
             "approval",
-            f"{actor.get_username()} asks to write off {amount} {dispute.currency} on "
+            f"{actor.get_username()} asks to write off {shown} on "
             f"{dispute.invoice.number} (above {threshold} {entity.base_currency})",
             item=request.work_item,
             exclude=actor,
@@ -363,7 +367,7 @@ def request_write_off(dispute: Dispute, *, actor, reason: str, amount=None) -> W
     record_event(
         dispute.customer,
         "write_off_requested",
-        f"Write-off of {amount} {dispute.currency} on {dispute.invoice.number} requested, "
+        f"Write-off of {shown} on {dispute.invoice.number} requested, "
         f"above the {threshold} {entity.base_currency} threshold: waiting for approval",
         actor=actor,
     )
@@ -409,7 +413,8 @@ def decide_write_off(request: WriteOffRequest, *, approver, approve: bool, note:
         record_event(
             request.dispute.customer,
             "write_off_declined",
-            f"Write-off of {request.amount} {request.currency} declined: {note}",
+            f"Write-off of {money.as_text(request.amount, request.currency)} {request.currency} "
+            f"declined: {note}",
             actor=approver,
         )
     if request.work_item_id and request.work_item.state in ("open", "in_progress", "waiting"):
@@ -449,7 +454,8 @@ def _post_write_off(request: WriteOffRequest, *, approver, note: str = "") -> No
     record_event(
         dispute.customer,
         "written_off",
-        f"{request.amount} {request.currency} of {dispute.invoice.number} written off ({who}): "
+        f"{money.as_text(request.amount, request.currency)} {request.currency} of "
+        f"{dispute.invoice.number} written off ({who}): "
         f"{request.reason}",
         actor=approver or request.requested_by,
         document=document,
@@ -478,7 +484,8 @@ def reject_dispute(dispute: Dispute, *, actor, reason: str, notify_customer: boo
         recipient, subject = contact.email, f"Your dispute on invoice {dispute.invoice.number}"
         body = (
             f"Dear {contact.name},\n\nWe have reviewed your dispute {dispute.case_number} on "
-            f"invoice {dispute.invoice.number} ({dispute.amount} {dispute.currency}) and "
+            f"invoice {dispute.invoice.number} "
+            f"({money.as_text(dispute.amount, dispute.currency)} {dispute.currency}) and "
             f"cannot accept it, for this reason:\n\n{reason}\n\nThe invoice remains due. "
             "Reply to this e-mail if you have further information.\n\n"
             f"{dispute.entity.name}\n"
