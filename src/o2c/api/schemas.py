@@ -12,7 +12,7 @@ from o2c.core import money
 class MoneySchema(Schema):
     """Output schema whose amounts are rounded to their currency's minor unit.
 
-    `money_fields` maps each amount field to the field that holds its currency code,
+    `money_fields` maps each amount field to the field that contains its currency code,
     e.g. {"amount": "currency"}. Amounts are stored with four decimals, so without this
     611.60 USD would be sent as "611.6000". The rounded Decimal is serialised as an
     exact string such as "611.60", or "2580" for JPY. An amount whose currency field is

@@ -3,10 +3,11 @@
 Each app lists its pages in its AppConfig's `nav_items` as (label, URL name) pairs, or
 (label, URL name, check) triples, and may set `nav_order` (default 50; lower comes
 first). A check is a function, or the dotted path of one, that takes the user and
-returns whether they may open the page; it should call the permission helper the view
-itself calls. An app may also set checks for URL names of other apps in `nav_checks`,
-{URL name: check}, when the rule for those pages belongs to it. A link whose check
-returns false is not shown. Links without a check are shown to everyone signed in.
+returns whether they may open the page. It should call the permission helper that the
+view itself calls. An app may also set checks for URL names of other apps in
+`nav_checks`, {URL name: check}, when the rule for those pages belongs to it. A link
+whose check returns false is not shown, and links without a check are shown to
+everyone signed in.
 """
 
 from django.apps import apps

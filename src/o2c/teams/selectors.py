@@ -18,8 +18,8 @@ ENTITY_WIDE_FUNCTIONS = (
 def is_admin(user) -> bool:
     """Return whether the person is a superuser or has an administrator membership.
 
-    The answer is kept on the user object, which Django loads afresh for each request,
-    because every scope check of a page asks it again.
+    The result is cached on the user object, which Django loads afresh for each request,
+    because every scope check of a page calls this again.
     """
     if not user.is_authenticated or not user.is_active:
         return False
