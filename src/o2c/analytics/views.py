@@ -11,6 +11,7 @@ from o2c.analytics.kpis import Scope, kpi_report, overdue_by_customer
 from o2c.analytics.selectors import report_scope
 from o2c.analytics.serialize import BUCKET_LABELS
 from o2c.analytics.trends import dso_trend
+from o2c.core.entities import choose_entity
 from o2c.core.panels import render_panels
 from o2c.fx.errors import RateError
 from o2c.fx.services import RateTable
@@ -26,7 +27,7 @@ def dashboard(request):
     context = {"entities": entities, "bucket_labels": BUCKET_LABELS}
     if not entities:
         return render(request, "analytics/dashboard.html", context)
-    entity = next((e for e in entities if e.code == request.GET.get("entity")), entities[0])
+    entity = choose_entity(request, entities)
     as_of = _as_of(request.GET.get("as_of"), entity)
     customers = report_scope(request.user, entity)
     report = kpi_report(entity, as_of, customers=customers)

@@ -8,6 +8,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from o2c.api.schemas import MoneySchema
 from o2c.billing import selectors, services
 from o2c.billing.models import Status
 from o2c.core import money
@@ -115,7 +116,13 @@ class InvoiceDetailOut(InvoiceOut):
         return list(invoice.credit_notes.values_list("pk", flat=True))
 
 
-class CreditNoteOut(Schema):
+class CreditNoteOut(MoneySchema):
+    money_fields = {
+        "net_amount": "currency",
+        "tax_amount": "currency",
+        "payable_amount": "currency",
+    }
+
     id: int
     invoice_id: int
     number: str

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
+from o2c.api.schemas import MoneySchema
 from o2c.cashapp import selectors, services
 from o2c.cashapp.errors import CashAppError
 from o2c.cashapp.models import LineMatch, Suggestion
@@ -21,7 +22,9 @@ from o2c.parties.selectors import customer_for
 router = Router()
 
 
-class LineOut(Schema):
+class LineOut(MoneySchema):
+    money_fields = {"amount": "currency"}
+
     id: int
     entity: str
     account: str
@@ -57,8 +60,11 @@ class SuggestionOut(Schema):
         return suggestion.customer.number
 
 
-class DecisionOut(Schema):
+class DecisionOut(MoneySchema):
+    money_fields = {"on_account_amount": "currency"}
+
     line_id: int
+    currency: str
     decision: str
     customer_id: int | None
     confidence: Decimal | None
@@ -157,6 +163,7 @@ def return_line(request, line_id: int, payload: ReasonIn):
 def _decision(match: LineMatch) -> dict:
     return {
         "line_id": match.line_id,
+        "currency": match.line.currency,
         "decision": match.decision,
         "customer_id": match.customer_id,
         "confidence": match.confidence,

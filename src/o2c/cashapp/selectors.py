@@ -35,6 +35,11 @@ def cash_entities(user) -> QuerySet:
     return LegalEntity.objects.filter(Q(pk__in=member_of) | Q(pk__in=led_entities(user)))
 
 
+def works_cash(user) -> bool:
+    """Return whether the person works bank lines in any entity (queue and statements)."""
+    return cash_entities(user).exists()
+
+
 def can_edit_rules(user, entity: LegalEntity) -> bool:
     """Leads of the entity's cash application teams, its leaders and administrators."""
     if not user.is_authenticated or not user.is_active:

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
+from o2c.api.schemas import MoneySchema
 from o2c.collections import selectors, services
 from o2c.collections.worklist import build_worklist
 from o2c.ledger.models import Document
@@ -26,7 +27,9 @@ class WorklistEntryOut(Schema):
     reasons: list[str]
 
 
-class PlanNoticeOut(Schema):
+class PlanNoticeOut(MoneySchema):
+    money_fields = {"total_due": "currency"}
+
     customer: str
     step: str
     channel: str
@@ -44,7 +47,9 @@ class PromiseIn(Schema):
     note: str = ""
 
 
-class PromiseOut(Schema):
+class PromiseOut(MoneySchema):
+    money_fields = {"amount": "currency"}
+
     id: int
     customer_id: int
     amount: Decimal

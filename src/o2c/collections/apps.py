@@ -8,7 +8,10 @@ class CollectionsConfig(AppConfig):
     verbose_name = "Collections"
     url_prefix = "collections/"
     api_prefix = "/collections/"
-    nav_items = [("Worklist", "collections:worklist"), ("Dunning", "collections:run_list")]
+    nav_items = [
+        ("Worklist", "collections:worklist", "o2c.teams.selectors.has_entity"),
+        ("Dunning", "collections:run_list", "o2c.collections.selectors.runs_dunning"),
+    ]
     beat_schedule = {
         "collections-review-promises": {
             "task": "o2c.collections.tasks.review_promises_task",

@@ -225,5 +225,9 @@ def promises_for(user) -> QuerySet:
     )
 
 
+def runs_dunning(user) -> bool:
+    return dunning_entities(user).exists()
+
+
 def entities_for(user) -> QuerySet:
     return visible_entities(user).order_by("code")

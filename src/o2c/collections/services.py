@@ -770,7 +770,7 @@ def record_promise(
     record_event(
         customer,
         "promise",
-        f"Promise to pay {amount} {currency} by {promised_on} for "
+        f"Promise to pay {money.as_text(amount, currency)} {currency} by {promised_on} for "
         + ", ".join(document.number for document in documents),
         actor=actor,
         promise_id=promise.pk,
@@ -856,7 +856,9 @@ def _settle_promise(promise: PromiseToPay, status: str, paid: Decimal, on: dt.da
             )
     locked.save(update_fields=["status", "paid_amount", "settled_on", "work_item"])
     summary = f"Promise to pay {amount} {promise.currency} by {promise.promised_on} " + (
-        "kept" if status == PromiseStatus.KEPT else f"broken ({paid} paid)"
+        "kept"
+        if status == PromiseStatus.KEPT
+        else f"broken ({money.as_text(paid, promise.currency)} paid)"
     )
     record_event(promise.customer, f"promise_{status}", summary, promise_id=promise.pk)
 

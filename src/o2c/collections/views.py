@@ -1,6 +1,7 @@
 """Collections pages: the worklist, a customer's collections panel, dunning runs, aging."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,20 +18,22 @@ from o2c.collections import selectors, services
 from o2c.collections.forms import ContactForm, PromiseForm, RunForm
 from o2c.collections.models import CustomerHold, PromiseStatus
 from o2c.collections.worklist import build_worklist
+from o2c.core import money
+from o2c.core.entities import choose_entity
 from o2c.core.errors import O2CError
 from o2c.ledger.models import Document, Side
 from o2c.ledger.selectors import with_open_amount
 from o2c.parties.selectors import customer_for, customers_for, debit_open_items
 
 PAGE_SIZE = 50
+ZERO = Decimal("0")
 
 
 def _entity(request, entities):
     entities = list(entities)
     if not entities:
         raise Http404("No entity in your scope.")
-    code = request.GET.get("entity") or request.POST.get("entity")
-    return next((entity for entity in entities if entity.code == code), entities[0]), entities
+    return choose_entity(request, entities), entities
 
 
 def _date(text, default):
@@ -153,12 +156,36 @@ def aging(request):
         )
         .order_by()
     )
+    lines = _aging_lines(rows)
+    return render(
+        request,
+        "collections/aging.html",
+        {
+            "entity": entity,
+            "entities": entities,
+            "as_of": as_of,
+            "lines": lines,
+            "labels": [BUCKET_LABELS[name] for name in BUCKETS],
+        },
+    )
+
+
+def _aging_lines(rows) -> list[dict]:
+    """Build one line per currency from (currency, bucket) sums.
+
+    Each cell is rounded once to the currency's minor unit, and the totals add up the
+    rounded cells, so a total always equals the sum of the buckets shown.
+    """
     table: dict[str, dict] = {}
     for row in rows:
-        cell = table.setdefault(
-            row["currency"], {bucket: {"open": 0, "disputed": 0} for bucket in BUCKETS}
+        currency = row["currency"]
+        cells = table.setdefault(
+            currency, {bucket: {"open": ZERO, "disputed": ZERO} for bucket in BUCKETS}
         )
-        cell[row["bucket"]] = {"open": row["open_total"], "disputed": row["disputed_total"] or 0}
+        cells[row["bucket"]] = {
+            "open": money.round_amount(row["open_total"], currency),
+            "disputed": money.round_amount(row["disputed_total"] or ZERO, currency),
+        }
     lines = []
     for currency, cells in sorted(table.items()):
         buckets = [
@@ -173,28 +200,19 @@ def aging(request):
             {
                 "currency": currency,
                 "buckets": buckets,
-                "total": sum(cell["open"] for cell in buckets),
-                "disputed": sum(cell["disputed"] for cell in buckets),
+                "total": sum((cell["open"] for cell in buckets), ZERO),
+                "disputed": sum((cell["disputed"] for cell in buckets), ZERO),
+                "undisputed": sum((cell["undisputed"] for cell in buckets), ZERO),
             }
         )
-    return render(
-        request,
-        "collections/aging.html",
-        {
-            "entity": entity,
-            "entities": entities,
-            "as_of": as_of,
-            "lines": lines,
-            "labels": [BUCKET_LABELS[name] for name in BUCKETS],
-        },
-    )
+    return lines
 
 
 @login_required
 def run_list(request):
-    entities = selectors.dunning_entities(request.user)
-    if not entities.exists():
+    if not selectors.runs_dunning(request.user):
         raise Http404("You do not run dunning for any entity.")
+    entities = selectors.dunning_entities(request.user)
     first = entities.first()
     form = RunForm(entities=entities, initial={"entity": first, "as_of": first.today()})
     page = Paginator(selectors.runs_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))

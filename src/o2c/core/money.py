@@ -118,7 +118,7 @@ def as_text(amount: Decimal, currency: str) -> str:
     Stored amounts carry four decimals ("699.9700"), so messages and form values that
     show an amount go through here rather than `str()` or an f-string.
     """
-    return str(round_amount(amount, currency))
+    return str(round_amount(Decimal(amount), currency))
 
 
 def cash_round(amount: Decimal, currency: str, increment: Decimal | None) -> Decimal:

@@ -7,6 +7,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from o2c.api.schemas import MoneySchema
 from o2c.credit import services
 from o2c.credit.exposure import compute_exposure
 from o2c.credit.selectors import credit_queue
@@ -16,7 +17,15 @@ from o2c.parties.selectors import customer_for
 router = Router()
 
 
-class ExposureOut(Schema):
+class ExposureOut(MoneySchema):
+    money_fields = {
+        "limit": "currency",
+        "receivables": "currency",
+        "released_orders": "currency",
+        "total": "currency",
+        "headroom": "currency",
+    }
+
     customer_id: int
     currency: str
     on: dt.date

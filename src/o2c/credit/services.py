@@ -291,6 +291,7 @@ def open_credit_approval(order: Order, check: CreditCheck, *, actor=None) -> Wor
         team=team,
         customer=order.customer,
         owner=owner,
+        assign=False,
         priority=PRIORITY_BY_ROLE[required],
         due_at=timezone.now() + dt.timedelta(hours=policy.approval_hours),
         subject_type=ORDER_SUBJECT,

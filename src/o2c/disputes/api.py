@@ -7,6 +7,8 @@ from django.http import Http404
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
+from o2c.api.schemas import MoneySchema
+from o2c.core import money
 from o2c.disputes import selectors, services
 from o2c.ledger.models import Document
 from o2c.parties.selectors import customer_for
@@ -14,7 +16,9 @@ from o2c.parties.selectors import customer_for
 router = Router()
 
 
-class DisputeOut(Schema):
+class DisputeOut(MoneySchema):
+    money_fields = {"amount": "currency"}
+
     id: int
     case_number: str
     customer_id: int
@@ -86,7 +90,13 @@ def create_dispute(request, payload: DisputeIn):
 def report(request, start: dt.date, end: dt.date, by: str = "reason"):
     rows = selectors.root_cause_report(selectors.disputes_for(request.user), by, start, end)
     return [
-        {**row, "amounts": {code: str(amount) for code, amount in row["amounts"].items()}}
+        {
+            **row,
+            "amounts": {
+                code: str(money.round_amount(amount, code))
+                for code, amount in row["amounts"].items()
+            },
+        }
         for row in rows
     ]
 

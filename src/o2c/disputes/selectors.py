@@ -9,6 +9,7 @@ from django.http import Http404
 
 from o2c.core.db import DaysBetween
 from o2c.disputes.models import Dispute, DisputeStatus, WriteOffRequest
+from o2c.disputes.routing import fallback_entity_ids, staffed_teams
 from o2c.parties.selectors import customers_for
 from o2c.teams.selectors import lead_team_ids
 
@@ -21,10 +22,22 @@ REPORT_DIMENSIONS = {
 
 
 def disputes_for(user) -> QuerySet:
-    """Return the disputes of customers in the person's scope, of teams they lead, or theirs."""
-    if not user.is_authenticated:
+    """Return the disputes the person may see.
+
+    Those are the disputes of customers in their scope, of teams they are in or lead,
+    the ones they own, and, for members of an entity's fallback team, the entity's
+    disputes that have no team or whose team has no active member.
+    """
+    if not user.is_authenticated or not user.is_active:
         return Dispute.objects.none()
-    scope = Q(customer__in=customers_for(user)) | Q(team_id__in=lead_team_ids(user)) | Q(owner=user)
+    unstaffed = Q(team__isnull=True) | ~Q(team_id__in=staffed_teams().values("pk"))
+    scope = (
+        Q(customer__in=customers_for(user))
+        | Q(team_id__in=lead_team_ids(user))
+        | Q(team__memberships__user=user)
+        | Q(owner=user)
+        | (Q(entity_id__in=fallback_entity_ids(user)) & unstaffed)
+    )
     return Dispute.objects.filter(pk__in=Dispute.objects.filter(scope).values("pk")).select_related(
         "customer", "invoice", "team", "owner"
     )

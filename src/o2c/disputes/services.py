@@ -32,26 +32,18 @@ from o2c.disputes.models import (
     WriteOffRequest,
     WriteOffStatus,
 )
+from o2c.disputes.routing import responsible_team, route_team
 from o2c.fx.services import RateTable
 from o2c.ledger.models import DocumentKind, Side
 from o2c.ledger.services import allocate, open_amount, post_document
 from o2c.parties.services import record_event
-from o2c.teams.models import Team, TeamFunction, WorkKind
+from o2c.teams.models import WorkKind
+from o2c.teams.selectors import sees_whole_entity
 from o2c.teams.services import close_work_item, create_work_item, leads_team, notify, team_leads
 
 logger = logging.getLogger(__name__)
 
 ZERO = Decimal("0")
-# The team function that can fix each reason; the disputes team takes the rest.
-ROUTING = {
-    DisputeReason.PRICING: TeamFunction.SALES,
-    DisputeReason.QUANTITY: TeamFunction.LOGISTICS,
-    DisputeReason.DELIVERY: TeamFunction.LOGISTICS,
-    DisputeReason.QUALITY: TeamFunction.CUSTOMER_SERVICE,
-    DisputeReason.DUPLICATE_BILLING: TeamFunction.BILLING,
-    DisputeReason.TAX: TeamFunction.BILLING,
-}
-FALLBACK_FUNCTIONS = [TeamFunction.DISPUTES, TeamFunction.COLLECTIONS]
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # Accepted evidence: extension -> (content type, leading bytes the file must start with).
 ALLOWED_EVIDENCE = {
@@ -63,16 +55,6 @@ ALLOWED_EVIDENCE = {
     ".csv": ("text/csv", ()),
     ".eml": ("message/rfc822", ()),
 }
-
-
-def route_team(entity, reason: str) -> Team | None:
-    """Return the team of the entity that can fix a dispute of this reason."""
-    functions = [ROUTING[reason]] if reason in ROUTING else []
-    for function in [*functions, *FALLBACK_FUNCTIONS]:
-        team = Team.objects.filter(entity=entity, function=function).first()
-        if team is not None:
-            return team
-    return None
 
 
 @transaction.atomic
@@ -203,12 +185,19 @@ def _base_total(entity, amounts, on) -> Decimal | None:
 
 
 def can_work_on(user, dispute: Dispute) -> bool:
-    """Return whether the person may resolve the dispute: its owner or a lead of its team."""
+    """Return whether the person may resolve the dispute.
+
+    Its owner, any member of its responsible team (see `routing.responsible_team`), and
+    the leaders and administrators of its entity may.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
     if dispute.owner_id == user.pk:
         return True
-    if dispute.team is not None and leads_team(user, dispute.team):
+    if sees_whole_entity(user, dispute.entity):
         return True
-    return dispute.team is not None and dispute.team.memberships.filter(user=user).exists()
+    team = responsible_team(dispute)
+    return team is not None and team.memberships.filter(user=user).exists()
 
 
 def _check_open(dispute: Dispute, actor) -> Dispute:
@@ -226,10 +215,12 @@ def _check_open(dispute: Dispute, actor) -> Dispute:
             status=dispute.status,
         )
     if not can_work_on(actor, dispute):
+        team = responsible_team(dispute)
         raise DisputeError(
             "not_your_dispute",
-            "Only a member of {team} may resolve dispute {id}.",
-            team=dispute.team.name if dispute.team else "the disputes team",
+            "Only a member of {team} or a leader of {entity} may resolve dispute {id}.",
+            team=team.name if team else "the disputes team",
+            entity=dispute.entity.code,
             id=dispute.pk,
         )
     return dispute
@@ -247,10 +238,10 @@ def _parse_amount(dispute: Dispute, amount) -> Decimal:
             "resolution_amount",
             "The amount must be positive and at most {room} {currency} (the disputed amount "
             "still open on {number}), not {amount}.",
-            room=room,
+            room=money.as_text(room, dispute.currency),
             currency=dispute.currency,
             number=dispute.invoice.number,
-            amount=amount,
+            amount=money.as_text(amount, dispute.currency),
         )
     return amount
 
@@ -302,7 +293,7 @@ def resolve_by_credit_note(dispute: Dispute, *, actor, note: str, amount=None) -
         dispute.customer,
         "dispute_resolved",
         f"Dispute {dispute.case_number} on {dispute.invoice.number} resolved by credit note "
-        f"{credit.number} of {amount} {dispute.currency}: {note}",
+        f"{credit.number} of {money.as_text(amount, dispute.currency)} {dispute.currency}: {note}",
         actor=actor,
         document=credit,
     )
@@ -345,14 +336,15 @@ def request_write_off(dispute: Dispute, *, actor, reason: str, amount=None) -> W
         requested_by=actor,
     )
     threshold = approval_threshold(entity)
+    shown = f"{money.as_text(amount, dispute.currency)} {dispute.currency}"
     if amount_base <= threshold:
         _post_write_off(request, approver=None)
         return request
-    team = dispute.team or route_team(entity, DisputeReason.OTHER)
+    team = responsible_team(dispute)
     if team is not None:
         request.work_item = create_work_item(
             kind=WorkKind.WRITE_OFF_APPROVAL,
-            title=f"Approve write-off of {amount} {dispute.currency} on {dispute.invoice.number}",
+            title=f"Approve write-off of {shown} on {dispute.invoice.number}",
             team=team,
             customer=dispute.customer,
             amount=amount_base,
@@ -367,7 +359,7 @@ def request_write_off(dispute: Dispute, *, actor, reason: str, amount=None) -> W
         notify(
             team_leads(team),
             "approval",
-            f"{actor.get_username()} asks to write off {amount} {dispute.currency} on "
+            f"{actor.get_username()} asks to write off {shown} on "
             f"{dispute.invoice.number} (above {threshold} {entity.base_currency})",
             item=request.work_item,
             exclude=actor,
@@ -375,7 +367,7 @@ def request_write_off(dispute: Dispute, *, actor, reason: str, amount=None) -> W
     record_event(
         dispute.customer,
         "write_off_requested",
-        f"Write-off of {amount} {dispute.currency} on {dispute.invoice.number} requested, "
+        f"Write-off of {shown} on {dispute.invoice.number} requested, "
         f"above the {threshold} {entity.base_currency} threshold: waiting for approval",
         actor=actor,
     )
@@ -400,8 +392,11 @@ def decide_write_off(request: WriteOffRequest, *, approver, approve: bool, note:
             "{user} requested this write-off and cannot approve it; another lead must.",
             user=approver.get_username(),
         )
-    team = request.dispute.team
-    if team is None or not leads_team(approver, team):
+    team = responsible_team(request.dispute)
+    may_decide = sees_whole_entity(approver, request.dispute.entity) or (
+        team is not None and leads_team(approver, team)
+    )
+    if not may_decide:
         raise DisputeError(
             "approver_not_lead",
             "Only a lead of {team} or a leader of the entity may decide a write-off.",

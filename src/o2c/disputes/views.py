@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from o2c.core.errors import O2CError
 from o2c.disputes import selectors, services
 from o2c.disputes.models import DisputeReason, DisputeStatus, WriteOffStatus
+from o2c.disputes.routing import responsible_team
 from o2c.ledger.models import Document
 from o2c.parties.selectors import customer_for, debit_open_items
 
@@ -80,6 +81,7 @@ def detail(request, dispute_id: int):
         "attachments": dispute.attachments.all(),
         "write_offs": dispute.write_offs.select_related("requested_by", "decided_by"),
         "can_work": services.can_work_on(request.user, dispute),
+        "team": responsible_team(dispute),
         "threshold": services.approval_threshold(dispute.entity),
         "pending": WriteOffStatus.PENDING,
     }

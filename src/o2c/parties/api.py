@@ -7,13 +7,16 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
+from o2c.api.schemas import MoneySchema
 from o2c.parties import selectors
 from o2c.teams.selectors import visible_entities
 
 router = Router()
 
 
-class CustomerOut(Schema):
+class CustomerOut(MoneySchema):
+    money_fields = {"credit_limit_amount": "credit_limit_currency"}
+
     id: int
     entity: str
     number: str
@@ -34,7 +37,9 @@ class CustomerOut(Schema):
         return customer.payment_term.code if customer.payment_term else None
 
 
-class OpenItemOut(Schema):
+class OpenItemOut(MoneySchema):
+    money_fields = {"amount": "currency", "open_amount": "currency"}
+
     id: int
     kind: str
     number: str

@@ -8,7 +8,10 @@ class TeamsConfig(AppConfig):
     verbose_name = "Teams and work"
     url_prefix = "work/"
     api_prefix = "/work/"
-    nav_items = [("My work", "teams:my_work"), ("Teams", "teams:leaders")]
+    nav_items = [
+        ("My work", "teams:my_work"),
+        ("Teams", "teams:leaders", "o2c.teams.selectors.leads_any_team"),
+    ]
     beat_schedule = {
         "teams-escalate-breached-work": {
             "task": "o2c.teams.tasks.escalate_breached_work_task",

@@ -3,13 +3,33 @@
 from django.db.models import Q, QuerySet
 
 from o2c.parties.models import Customer, LegalEntity
-from o2c.teams.models import Membership, Role
+from o2c.teams.models import Membership, Role, Team, TeamFunction
+
+# Teams whose work arrives by bank line, case or invoice rather than from a book of
+# customers: their members work on every customer of the team's entity.
+ENTITY_WIDE_FUNCTIONS = (
+    TeamFunction.CASH_APPLICATION,
+    TeamFunction.DISPUTES,
+    TeamFunction.CUSTOMER_SERVICE,
+    TeamFunction.BILLING,
+)
 
 
 def is_admin(user) -> bool:
+    """Return whether the person is a superuser or has an administrator membership.
+
+    The result is cached on the user object, which Django loads afresh for each request,
+    because every scope check of a page calls this again.
+    """
     if not user.is_authenticated or not user.is_active:
         return False
-    return user.is_superuser or Membership.objects.filter(user=user, role=Role.ADMIN).exists()
+    if user.is_superuser:
+        return True
+    cached = getattr(user, "_o2c_is_admin", None)
+    if cached is None:
+        cached = Membership.objects.filter(user=user, role=Role.ADMIN).exists()
+        user._o2c_is_admin = cached
+    return cached
 
 
 def visible_entities(user) -> QuerySet:
@@ -30,12 +50,23 @@ def led_entities(user) -> QuerySet:
     ).distinct()
 
 
-def visible_customers(user) -> QuerySet:
-    """Return the customers a person may see.
+def entity_wide_entity_ids(user) -> QuerySet:
+    """Return the ids of the entities where the person is in a team of ENTITY_WIDE_FUNCTIONS."""
+    return Team.objects.filter(memberships__user=user, function__in=ENTITY_WIDE_FUNCTIONS).values(
+        "entity_id"
+    )
 
-    A member sees the customers of the portfolios they belong to, a lead those of every
-    portfolio of their teams, a leader every customer of their teams' entities, and an
-    administrator everyone.
+
+def visible_customers(user) -> QuerySet:
+    """Return the customers a person may see, by the function of their teams.
+
+    Collections and credit (and sales and logistics) are organised by books: a member
+    sees the customers of the portfolios they belong to and a lead those of every
+    portfolio of their teams. Cash application, disputes, customer service and billing
+    are not: any member of such a team sees every customer of the team's entity. A
+    leader sees every customer of their teams' entities and an administrator everyone.
+    Nobody sees a customer of an entity where they have no team, unless they are an
+    administrator.
     """
     if not user.is_authenticated or not user.is_active:
         return Customer.objects.none()
@@ -43,6 +74,7 @@ def visible_customers(user) -> QuerySet:
         return Customer.objects.all()
     scope = (
         Q(entity__in=led_entities(user))
+        | Q(entity_id__in=entity_wide_entity_ids(user))
         | Q(portfolios__members=user)
         | Q(
             portfolios__team__memberships__user=user,
@@ -50,6 +82,11 @@ def visible_customers(user) -> QuerySet:
         )
     )
     return Customer.objects.filter(pk__in=Customer.objects.filter(scope).values("pk"))
+
+
+def has_entity(user) -> bool:
+    """Return whether the person works in at least one entity."""
+    return visible_entities(user).exists()
 
 
 def sees_whole_entity(user, entity) -> bool:
@@ -107,6 +144,11 @@ def work_item_for(user, item_id: int):
     if item is None:
         raise Http404("No such work item.")
     return item
+
+
+def leads_any_team(user) -> bool:
+    """Return whether the person leads a team, so the team figures page opens for them."""
+    return bool(lead_team_ids(user))
 
 
 def led_teams(user) -> QuerySet:

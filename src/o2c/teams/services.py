@@ -205,13 +205,39 @@ def _rule_matches(rule: AssignmentRule, item: WorkItem) -> bool:
     )
 
 
+def required_role(item: WorkItem) -> str | None:
+    """Return the least role that may decide the item (its data's `required_role`), if set."""
+    role = (item.data or {}).get("required_role")
+    return role if role in ROLE_RANK else None
+
+
+def assignable_roles(item: WorkItem) -> list[str]:
+    """Return the team roles that may own the item, from its required role up to leader.
+
+    Without a required role, members and leads of the team may own it.
+    """
+    needed = required_role(item)
+    if needed is None:
+        return [Role.MEMBER, Role.LEAD]
+    return [
+        role
+        for role in (Role.MEMBER, Role.LEAD, Role.LEADER)
+        if ROLE_RANK[role] >= ROLE_RANK[needed]
+    ]
+
+
 def _candidates(item: WorkItem, rule: AssignmentRule | None) -> list[int]:
-    team_members = Membership.objects.filter(team=item.team, role__in=[Role.MEMBER, Role.LEAD])
+    team_members = Membership.objects.filter(team=item.team, role__in=assignable_roles(item))
     if rule is not None and rule.assignees.exists():
         pool = list(rule.assignees.values_list("pk", flat=True))
     elif rule is not None and rule.portfolio_id:
         pool = list(rule.portfolio.members.values_list("pk", flat=True))
-    elif item.customer_id and item.team.portfolios.filter(customers=item.customer_id).exists():
+    elif (
+        item.customer_id
+        and required_role(item) in (None, Role.MEMBER)
+        and item.team.portfolios.filter(customers=item.customer_id).exists()
+    ):
+        # A lead or leader sees every portfolio, so only member-level work follows the book.
         pool = list(
             get_user_model()
             .objects.filter(portfolios__team=item.team, portfolios__customers=item.customer_id)
@@ -293,6 +319,26 @@ def _event(item, kind, actor, note="", **links) -> WorkEvent:
 # Moving work --------------------------------------------------------------------------
 
 
+def may_own(user, item: WorkItem) -> bool:
+    """Return whether the person's role in the item's team reaches its required role."""
+    needed = required_role(item)
+    if needed is None:
+        return True
+    role = role_in(user, item.team)
+    return role is not None and ROLE_RANK[role] >= ROLE_RANK[needed]
+
+
+def _require_role(user, item: WorkItem) -> None:
+    if not may_own(user, item):
+        raise WorkError(
+            "role_required",
+            "Work item {id} needs a {role} or above to decide it; {user} cannot own it.",
+            id=item.pk,
+            role=required_role(item),
+            user=user.get_username(),
+        )
+
+
 def _lock_open(item: WorkItem) -> WorkItem:
     item = WorkItem.objects.select_for_update().select_related("team__entity").get(pk=item.pk)
     if item.state not in OPEN_WORK_STATES:
@@ -314,6 +360,7 @@ def reassign_work_item(item: WorkItem, to_user, *, actor, note: str = "") -> Wor
             user=to_user.get_username(),
             team=item.team.name,
         )
+    _require_role(to_user, item)
     previous = item.owner
     item.owner = to_user
     item.assigned_at = timezone.now()
@@ -742,6 +789,20 @@ def apply_absences(now: dt.datetime | None = None) -> int:
             continue
         items = list(WorkItem.objects.filter(owner=absence.user, state__in=OPEN_WORK_STATES))
         for item in items:
+            away_note = f"{absence.user.get_username()} is away until {absence.ends_on}"
+            if not may_own(absence.deputy, item):
+                # The deputy could not decide it, so it waits in the team queue for a lead.
+                item.owner = None
+                item.assigned_at = None
+                item.save(update_fields=["owner", "assigned_at"])
+                _event(
+                    item,
+                    WorkEventKind.UNASSIGNED,
+                    absence.created_by,
+                    note=f"{away_note}; {absence.deputy.get_username()} lacks the "
+                    f"{required_role(item)} role it needs",
+                )
+                continue
             item.owner = absence.deputy
             item.assigned_at = now
             item.save(update_fields=["owner", "assigned_at"])
@@ -751,7 +812,7 @@ def apply_absences(now: dt.datetime | None = None) -> int:
                 absence.created_by,
                 from_owner=absence.user,
                 to_owner=absence.deputy,
-                note=f"{absence.user.get_username()} is away until {absence.ends_on}",
+                note=away_note,
             )
             moved += 1
         absence.applied_at = now

@@ -7,7 +7,7 @@ class WebhooksConfig(AppConfig):
     label = "webhooks"
     verbose_name = "Outbound webhooks"
     url_prefix = "webhooks/"
-    nav_items = [("Webhooks", "webhooks:endpoint_list")]
+    nav_items = [("Webhooks", "webhooks:endpoint_list", "o2c.teams.selectors.is_admin")]
     beat_schedule = {
         "webhooks-send-due-deliveries": {
             "task": "o2c.webhooks.tasks.send_due_deliveries_task",

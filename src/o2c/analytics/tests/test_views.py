@@ -94,4 +94,5 @@ def test_dashboard_queries_do_not_grow_with_invoices(
     many = _queries(client, url)
 
     assert many == few
-    assert many <= 36
+    # The navigation's permission checks take four of these queries.
+    assert many <= 40

@@ -107,6 +107,22 @@ def test_large_hold_needs_lead_and_analyst_cannot_decide(
     assert TimelineEvent.objects.filter(kind="credit_rejected", actor=credit_team["lead"]).exists()
 
 
+def test_lead_hold_without_lead_stays_unassigned(
+    usd_customer, catalogue, place, rates_today, credit_team
+):
+    # given a team whose lead and leader are gone, and a hold that needs a lead
+    for name in ("lead", "leader"):
+        credit_team[name].memberships.all().delete()
+
+    _held(place, usd_customer, "90")
+
+    # then the analyst, who cannot decide it, does not get it
+    item = WorkItem.objects.get(kind=WorkKind.CREDIT_APPROVAL)
+    assert item.data["required_role"] == "lead"
+    assert item.owner is None
+    assert item.team.function == "credit"
+
+
 def test_leader_threshold_and_missing_leader_leaves_item_unassigned(
     entity, make_customer, catalogue, place, rates_today
 ):

@@ -223,13 +223,14 @@ def test_root_cause_report(desk, customer):
 def test_member_cannot_reach_other_portfolio_disputes(
     desk, customer, entity, make_customer, make_user, post, client
 ):
+    collector = make_user("cole", entity=entity, role=Role.MEMBER, customers=[customer])
     stranger = make_customer(entity)
     invoice = post(stranger, "invoice", "X-1", "2025-01-01", "90.00")
     (theirs,) = open_dispute(
         stranger, lines=[(invoice, "90.00", "")], reason="pricing", actor=desk["lead"]
     )
     assert theirs.owner == desk["seller"]
-    client.force_login(desk["analyst"])
+    client.force_login(collector)
 
     assert client.get(reverse("disputes:detail", args=[theirs.pk])).status_code == 404
     assert (
@@ -242,3 +243,23 @@ def test_member_cannot_reach_other_portfolio_disputes(
     assert client.get(reverse("disputes:new", args=[stranger.pk])).status_code == 404
     assert client.get(reverse("collections:customer", args=[stranger.pk])).status_code == 404
     assert client.get(reverse("collections:run_list")).status_code == 404
+
+
+def test_amounts_in_messages_at_minor_unit(desk, customer, post):
+    invoice = post(customer, "invoice", "INV-9", "2025-01-01", "611.60")
+    (dispute,) = open_dispute(
+        customer, lines=[(invoice, "214.56", "")], reason="other", actor=desk["analyst"]
+    )
+
+    with pytest.raises(DisputeError) as raised:
+        open_dispute(
+            customer, lines=[(invoice, "500.00", "")], reason="other", actor=desk["analyst"]
+        )
+
+    assert raised.value.message == (
+        "INV-9 has 611.60 EUR open, 214.56 already disputed; a dispute of 500.00 must be "
+        "positive and at most 397.04."
+    )
+    event = customer.timeline.get(kind="dispute_opened")
+    assert "INV-9 214.56 EUR" in event.summary
+    assert "0000" not in event.summary

@@ -89,7 +89,8 @@ def test_customer_page_queries_do_not_grow_with_documents(
     many = _queries(client, f"/customers/{customer.pk}/")
 
     assert many == few
-    assert many <= 30
+    # The navigation's permission checks take four of these queries.
+    assert many <= 34
 
 
 def test_customer_list_queries_do_not_grow_with_customers(
@@ -106,4 +107,5 @@ def test_customer_list_queries_do_not_grow_with_customers(
     many = _queries(client, "/customers/")
 
     assert many == few
-    assert many <= 10
+    # The navigation's permission checks take four of these queries.
+    assert many <= 14

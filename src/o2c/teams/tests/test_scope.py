@@ -1,4 +1,7 @@
-"""Customer visibility for each role."""
+"""Customer visibility for each role and team function."""
+
+import pytest
+from django.urls import reverse
 
 from o2c.teams.models import Role
 from o2c.teams.selectors import sees_whole_entity, visible_customers, visible_entities
@@ -56,3 +59,43 @@ def test_inactive_member_sees_nothing(entity, make_customer, make_user):
     member.save()
 
     assert list(visible_customers(member)) == []
+
+
+ENTITY_WIDE = ["cash_application", "disputes", "customer_service", "billing"]
+
+
+@pytest.mark.parametrize("function", ENTITY_WIDE)
+def test_entity_wide_team_sees_own_entity_only(
+    function, make_entity, make_customer, make_user, client
+):
+    home = make_entity("H1")
+    away = make_entity("A1")
+    first = make_customer(home)
+    second = make_customer(home)
+    foreign = make_customer(away)
+    member = make_user("cas", entity=home, role=Role.MEMBER, function=function)
+
+    assert set(visible_customers(member)) == {first, second}
+    assert list(visible_entities(member)) == [home]
+
+    client.force_login(member)
+    listed = client.get("/api/customers/").json()
+    assert listed["count"] == 2
+    assert {row["id"] for row in listed["items"]} == {first.pk, second.pk}
+    assert client.get(f"/api/customers/{foreign.pk}").status_code == 404
+    assert client.get(reverse("parties:customer_detail", args=[first.pk])).status_code == 200
+    assert client.get(reverse("parties:customer_detail", args=[foreign.pk])).status_code == 404
+    page = client.get(reverse("parties:customer_list")).content.decode()
+    assert first.number in page
+    assert foreign.number not in page
+
+
+@pytest.mark.parametrize("function", ["collections", "credit"])
+def test_book_teams_keep_portfolio_scope(function, entity, make_customer, make_user):
+    mine = make_customer(entity)
+    make_customer(entity)
+    member = make_user("ann", entity=entity, role=Role.MEMBER, function=function, customers=[mine])
+    without_book = make_user("bea", entity=entity, role=Role.MEMBER, function=function)
+
+    assert list(visible_customers(member)) == [mine]
+    assert list(visible_customers(without_book)) == []

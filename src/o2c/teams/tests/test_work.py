@@ -313,3 +313,68 @@ def test_my_work_page_queries(crew, customer, client, django_assert_max_num_quer
 
     assert response.status_code == 200
     assert WorkItem.objects.filter(owner=crew["ana"]).count() == 15
+
+
+def test_lead_work_never_assigned_to_member(crew, customer):
+    item = create_work_item(
+        kind=WorkKind.CREDIT_APPROVAL,
+        title="Approve",
+        team=crew["team"],
+        customer=customer,
+        required_role="lead",
+    )
+
+    assert item.owner == crew["lead"]
+
+
+def test_lead_work_stays_queued_without_lead(crew, customer):
+    Membership.objects.filter(user=crew["lead"]).delete()
+
+    item = create_work_item(
+        kind=WorkKind.CREDIT_APPROVAL,
+        title="Approve",
+        team=crew["team"],
+        customer=customer,
+        required_role="lead",
+    )
+
+    assert item.owner is None
+    assert WorkEvent.objects.filter(item=item, kind="unassigned").exists()
+
+
+def test_lead_work_not_reassigned_to_member(crew, customer):
+    item = create_work_item(
+        kind=WorkKind.CREDIT_APPROVAL,
+        title="Approve",
+        team=crew["team"],
+        customer=customer,
+        required_role="lead",
+    )
+
+    with pytest.raises(WorkError) as raised:
+        reassign_work_item(item, crew["ben"], actor=crew["lead"])
+    assert raised.value.code == "role_required"
+    item.refresh_from_db()
+    assert item.owner == crew["lead"]
+
+
+def test_lead_work_of_absent_lead_skips_member_deputy(crew, customer):
+    item = create_work_item(
+        kind=WorkKind.CREDIT_APPROVAL,
+        title="Approve",
+        team=crew["team"],
+        customer=customer,
+        required_role="lead",
+    )
+    Absence.objects.create(
+        user=crew["lead"],
+        starts_on=dt.date(2025, 3, 10),
+        ends_on=dt.date(2025, 3, 20),
+        deputy=crew["ben"],
+    )
+
+    apply_absences(now=NOW)
+
+    item.refresh_from_db()
+    assert item.owner is None
+    assert WorkEvent.objects.filter(item=item, kind="unassigned").exists()
