@@ -25,6 +25,7 @@ from o2c.core import money
 from o2c.core.db import insert_rows
 from o2c.core.errors import O2CError
 from o2c.disputes.models import Dispute, DisputeReason, DisputeStatus
+from o2c.disputes.routing import route_team
 from o2c.fx.services import RateTable
 from o2c.imports.errors import ImportRejected, RecordProblem
 from o2c.imports.models import ImportRun, ImportStatus
@@ -636,6 +637,10 @@ class _Loader:
                 invoice_id__in=[invoice_id for invoice_id, _ in invoices.values()], source="import"
             ).values_list("invoice_id", flat=True)
         )
+        # Open disputes go to the team that works on unspecified disputes. Before the
+        # entity has teams they stay unrouted, and `routing.responsible_team` gives them
+        # to the disputes team once there is one.
+        team = route_team(entity, DisputeReason.UNSPECIFIED)
         disputes = []
         for row in disputed:
             invoice_id, customer_id = invoices[row.invoice_number]
@@ -653,6 +658,7 @@ class _Loader:
                     currency=row.currency,
                     reason=DisputeReason.UNSPECIFIED,
                     status=DisputeStatus.RESOLVED if settled else DisputeStatus.OPEN,
+                    team=None if settled else team,
                     opened_on=None,
                     resolved_on=row.paid_on if settled else None,
                     source="import",

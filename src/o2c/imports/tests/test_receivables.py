@@ -379,3 +379,16 @@ def test_quarantine_counts_records_read_imported_and_quarantined(tmp_path, mappi
     assert result.counts["records_quarantined"] == 2
     assert len(result.quarantined) == 3
     assert "read 6 records: imported 4, quarantined 2" in messages
+
+
+def test_open_imported_dispute_goes_to_the_disputes_team(tmp_path, mapping, make_entity, make_user):
+    # given the entity exists with a staffed disputes team
+    entity = make_entity(code="GEN", country="IE", time_zone="Europe/Dublin")
+    make_user("dana", entity=entity, role="member", function="disputes")
+    path = write_csv(tmp_path, "C1,INV-1,2026-01-10,2026-02-09,100.00,,,Y\n")
+
+    import_receivables(path, "generic", mapping=mapping)
+
+    dispute = Dispute.objects.get()
+    assert dispute.team.function == "disputes"
+    assert dispute.team.entity == entity
