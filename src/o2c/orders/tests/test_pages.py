@@ -101,7 +101,8 @@ def test_order_list_query_count_does_not_grow(client, setup, place, django_asser
     for _ in range(30):
         place(setup["mine"], [("WIDGET", "1")])
     client.force_login(setup["sam"])
-    with django_assert_max_num_queries(8):
+    # 8 for the page and 4 for the navigation's permission checks, whatever the data
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("orders:order_list"))
     assert response.status_code == 200
 
