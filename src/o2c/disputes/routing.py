@@ -1,9 +1,9 @@
 """Which team works on a dispute.
 
 A dispute is routed to the team that can fix its reason. A team with no active member
-cannot work on anything, so routing skips it, and a dispute that has no team (those
-loaded by a receivables import) or whose team has lost its members falls back to the
-entity's disputes team, or its collections team when it has no disputes team.
+cannot work on anything, so routing skips it. A dispute without a team, or whose team
+has lost its members, falls back to the entity's disputes team (or to its collections
+team when there is no disputes team).
 """
 
 from django.db.models import QuerySet

@@ -25,7 +25,7 @@ def disputes_for(user) -> QuerySet:
     """Return the disputes the person may see.
 
     Those are the disputes of customers in their scope, of teams they are in or lead,
-    the ones they own, and, for members of an entity's fallback team, the entity's
+    and the ones they own. Members of an entity's fallback team also see the entity's
     disputes that have no team or whose team has no active member.
     """
     if not user.is_authenticated or not user.is_active:

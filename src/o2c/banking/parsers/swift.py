@@ -68,8 +68,8 @@ OWN_TAGS = {
         _tolerant_balance(mt940_tags.ForwardAvailableBalance)(),
     )
 }
-# What a tag's conversion raises on a value its pattern let through: a month 13 in a
-# date (ValueError), a "-" inside an amount (decimal.InvalidOperation, an
+# Errors a tag's conversion raises on a value its pattern let through: a month 13 in
+# a date (ValueError), a "-" inside an amount (decimal.InvalidOperation, an
 # ArithmeticError), and, from mt-940's own code, KeyError and TypeError.
 CONVERSION_ERRORS = (ValueError, ArithmeticError, KeyError, TypeError)
 

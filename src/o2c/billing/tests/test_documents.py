@@ -179,7 +179,7 @@ def test_document_file_of_draft_is_rejected(buyer_fr, invoice_for):
     assert raised.value.code == "not_posted"
 
 
-def test_pdf_names_the_bank_account_where_there_is_no_iban(make_entity, make_customer, invoice_for):
+def test_pdf_bank_account_without_iban(make_entity, make_customer, invoice_for):
     # given a Japanese seller, whose bank account has a number and no IBAN
     from o2c.banking.services import add_bank_account
 

@@ -40,7 +40,7 @@ class InvalidSignature(InvalidWebhook):
         super().__init__(gateway, detail, code="invalid_signature")
 
 
-# What a customer reads when a gateway fails. The gateway's own error text names
+# Messages a customer reads when a gateway fails. The gateway's own error text names
 # hosts, ports and support addresses, so it goes to the log only.
 GATEWAY_UNREACHABLE = (
     "The card service could not be reached; no money was taken. Try again in a few minutes."
