@@ -1,5 +1,6 @@
 """Charts as inline SVG, drawn on the server by pygal: no script and no CDN."""
 
+import re
 from decimal import Decimal
 
 import pygal
@@ -32,6 +33,17 @@ BASE_CONFIG = {
 }
 
 
+# pygal always writes an inline <script> with its tooltip settings, which only its own
+# JavaScript reads. o2c loads no such script, and its Content-Security-Policy would
+# block the inline one, so it is removed.
+SCRIPT_ELEMENT = re.compile(r"<script\b[^>]*?(?:/>|>.*?</script>)", re.DOTALL)
+
+
+def svg_of(chart) -> str:
+    """Return the chart's SVG without scripts, to place inline in a page."""
+    return SCRIPT_ELEMENT.sub("", chart.render(is_unicode=True))
+
+
 def _number(value: Decimal | None) -> float | None:
     # pygal plots floats; the figures shown as text elsewhere stay exact Decimals.
     return None if value is None else float(value)
@@ -42,7 +54,7 @@ def aging_bars(buckets: dict[str, Decimal], currency: str) -> str:
     names = [name for name in BUCKET_LABELS if name != "total"]
     chart.x_labels = [BUCKET_LABELS[name] for name in names]
     chart.add(currency, [_number(buckets.get(name)) for name in names])
-    return chart.render(is_unicode=True)
+    return svg_of(chart)
 
 
 def dso_line(points) -> str:
@@ -50,4 +62,4 @@ def dso_line(points) -> str:
     chart.x_labels = [point.on.strftime("%b %Y") for point in points]
     chart.x_label_rotation = 30
     chart.add("DSO", [_number(point.dso_count_back) for point in points])
-    return chart.render(is_unicode=True)
+    return svg_of(chart)

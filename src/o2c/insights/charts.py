@@ -2,7 +2,7 @@
 
 import pygal
 
-from o2c.analytics.charts import BASE_CONFIG, STYLE, _number
+from o2c.analytics.charts import BASE_CONFIG, STYLE, _number, svg_of
 
 
 def forecast_band(weeks: list[dict], currency: str) -> str:
@@ -20,4 +20,4 @@ def forecast_band(weeks: list[dict], currency: str) -> str:
     chart.add("expected", [_number(row.get("expected")) for row in weeks])
     chart.add("80 % band, high", [_number(row.get("high")) for row in weeks], show_dots=False)
     chart.add("actual, invoices then open", [_number(row.get("actual")) for row in weeks])
-    return chart.render(is_unicode=True)
+    return svg_of(chart)

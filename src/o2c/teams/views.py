@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from o2c.analytics.charts import BASE_CONFIG
+from o2c.analytics.charts import BASE_CONFIG, svg_of
 from o2c.core.errors import O2CError
 from o2c.teams import figures, selectors, services
 from o2c.teams.forms import (
@@ -273,7 +273,7 @@ def _trend_chart(trend) -> str:
     chart.x_labels = [point["week"].strftime("%d %b") for point in trend]
     chart.add("Work done", [point["work_done"] for point in trend])
     chart.add("SLA breaches", [point["sla_breaches"] for point in trend])
-    return chart.render(is_unicode=True)
+    return svg_of(chart)
 
 
 @login_required

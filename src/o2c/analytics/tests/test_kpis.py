@@ -187,3 +187,13 @@ def test_overdue_counted_on_entity_local_date(
 
     # then the item is overdue only where the local date is already past the due date
     assert figures.aging[bucket] == D("100.00")
+
+
+def test_chart_svg_has_no_script():
+    from o2c.analytics.charts import aging_bars
+
+    svg = aging_bars({"not_due": Decimal("10"), "d1_30": Decimal("5")}, "EUR")
+
+    assert svg.startswith("<svg")
+    assert "<script" not in svg
+    assert "<rect" in svg
