@@ -11,7 +11,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from o2c.core.signin import AdminSignInForm
 from o2c.core.views import PasswordChangeView, SignInView
+
+# The administration site signs people in under the same limit as the application.
+admin.site.login_form = AdminSignInForm
 
 urlpatterns = [
     path("accounts/login/", SignInView.as_view(), name="login"),

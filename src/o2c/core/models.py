@@ -53,18 +53,22 @@ class ApiToken(models.Model):
         return token, raw
 
 
-class SignInFailure(models.Model):
-    """A failed staff sign-in, kept for a short while to slow down password guessing.
+class SignInAttempt(models.Model):
+    """A staff sign-in attempt, kept for a while to slow down password guessing.
 
-    The user name is stored as a hash: failures are counted, not read.
+    Failures are kept for the limit's window, successes for longer: a person who signed
+    in from an address before is not held back by other people's failures there. The
+    user name is stored as a hash, because attempts are counted, not read.
     """
 
     username_hash = models.CharField(max_length=64)
     ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(db_index=True)
+    succeeded = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["username_hash", "at"]), models.Index(fields=["ip", "at"])]
 
     def __str__(self):
-        return f"failed sign-in from {self.ip} at {self.at:%Y-%m-%d %H:%M}"
+        outcome = "sign-in" if self.succeeded else "failed sign-in"
+        return f"{outcome} from {self.ip} at {self.at:%Y-%m-%d %H:%M}"

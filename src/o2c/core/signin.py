@@ -2,8 +2,11 @@
 
 Failures are counted per user name *and* network address, so a stranger guessing from
 elsewhere cannot lock a person out of their own account. A second, higher limit per
-address slows down guessing over many user names. Both limits count failures of the last
-`WINDOW`, and a success does not erase them.
+address slows down guessing over many user names. It does not apply to a name that
+signed in successfully from that address in the last `KNOWN_ADDRESS_AGE`, so colleagues
+behind one office address are not locked out together. Both limits count failures of the
+last `WINDOW`, and a success does not erase them. The same rules guard the
+administration site's sign-in page.
 """
 
 import datetime as dt
@@ -11,15 +14,17 @@ import hashlib
 import logging
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
 from django.utils import timezone
 
-from o2c.core.models import SignInFailure
+from o2c.core.models import SignInAttempt
 from o2c.core.network import client_ip
 
 logger = logging.getLogger(__name__)
 
 WINDOW = dt.timedelta(minutes=15)
+KNOWN_ADDRESS_AGE = dt.timedelta(days=30)
 FAILURES_PER_NAME_AND_ADDRESS = 5
 FAILURES_PER_ADDRESS = 30
 
@@ -38,24 +43,32 @@ def client_address(request) -> str | None:
 
 
 def is_throttled(username: str, ip: str | None, now: dt.datetime | None = None) -> bool:
-    since = (now or timezone.now()) - WINDOW
-    recent = SignInFailure.objects.filter(at__gte=since)
-    if recent.filter(username_hash=_name_hash(username), ip=ip).count() >= (
-        FAILURES_PER_NAME_AND_ADDRESS
-    ):
+    now = now or timezone.now()
+    name = _name_hash(username)
+    failures = SignInAttempt.objects.filter(succeeded=False, at__gte=now - WINDOW)
+    if failures.filter(username_hash=name, ip=ip).count() >= FAILURES_PER_NAME_AND_ADDRESS:
         return True
-    return ip is not None and recent.filter(ip=ip).count() >= FAILURES_PER_ADDRESS
+    if ip is None or failures.filter(ip=ip).count() < FAILURES_PER_ADDRESS:
+        return False
+    known = SignInAttempt.objects.filter(
+        succeeded=True, username_hash=name, ip=ip, at__gte=now - KNOWN_ADDRESS_AGE
+    )
+    return not known.exists()
 
 
-def note_failure(username: str, ip: str | None) -> None:
+def note_attempt(username: str, ip: str | None, *, succeeded: bool) -> None:
     now = timezone.now()
-    SignInFailure.objects.filter(at__lt=now - WINDOW).delete()
-    SignInFailure.objects.create(username_hash=_name_hash(username), ip=ip, at=now)
-    logger.warning("Staff sign-in failed from %s", ip or "an unknown address")
+    SignInAttempt.objects.filter(succeeded=False, at__lt=now - WINDOW).delete()
+    SignInAttempt.objects.filter(succeeded=True, at__lt=now - KNOWN_ADDRESS_AGE).delete()
+    SignInAttempt.objects.create(
+        username_hash=_name_hash(username), ip=ip, at=now, succeeded=succeeded
+    )
+    if not succeeded:
+        logger.warning("Staff sign-in failed from %s", ip or "an unknown address")
 
 
-class SignInForm(auth_forms.AuthenticationForm):
-    """Django's sign-in form, which stops checking passwords once the limit is reached."""
+class LimitedSignInMixin:
+    """Stop checking passwords once the limit is reached, and count every attempt."""
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
@@ -64,11 +77,21 @@ class SignInForm(auth_forms.AuthenticationForm):
             logger.warning("Staff sign-in rejected from %s: too many failures", ip)
             raise forms.ValidationError(TOO_MANY, code="throttled")
         try:
-            return super().clean()
+            cleaned_data = super().clean()
         except forms.ValidationError:
             if username:
-                note_failure(username, ip)
+                note_attempt(username, ip, succeeded=False)
             raise
+        note_attempt(username, ip, succeeded=True)
+        return cleaned_data
+
+
+class SignInForm(LimitedSignInMixin, auth_forms.AuthenticationForm):
+    """Django's sign-in form with o2c's limit on failed attempts."""
+
+
+class AdminSignInForm(LimitedSignInMixin, AdminAuthenticationForm):
+    """The administration site's sign-in form with the same limit."""
 
 
 class NewPasswordForm(auth_forms.PasswordChangeForm):

@@ -104,3 +104,43 @@ def test_pages_carry_a_content_security_policy(client, one_time_user):
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
+
+
+def test_admin_sign_in_is_limited_too(client, one_time_user):
+    one_time_user.is_staff = True
+    one_time_user.save()
+    for _ in range(5):
+        client.post(
+            "/admin/login/", {"username": "new", "password": "wrong-guess"}, REMOTE_ADDR="10.0.0.1"
+        )
+
+    response = client.post(
+        "/admin/login/",
+        {"username": "new", "password": "Temp-12345-abcde"},
+        REMOTE_ADDR="10.0.0.1",
+    )
+
+    assert response.status_code == 200
+    assert "Too many failed sign-ins" in response.content.decode()
+
+
+def test_colleagues_failures_do_not_lock_a_known_address(client, one_time_user):
+    # given the owner signed in from the office address before
+    assert _sign_in(client, "Temp-12345-abcde", ip="10.0.0.9").status_code == 302
+    client.logout()
+
+    # when 30 failures for other names come from the same address
+    for index in range(30):
+        client.post(
+            "/accounts/login/",
+            {"username": f"someone{index}", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.9",
+        )
+    stranger = client.post(
+        "/accounts/login/", {"username": "other", "password": "x"}, REMOTE_ADDR="10.0.0.9"
+    )
+    owner = _sign_in(client, "Temp-12345-abcde", ip="10.0.0.9")
+
+    # then new names from there are held back, and the owner still signs in
+    assert "Too many failed sign-ins" in stranger.content.decode()
+    assert owner.status_code == 302
