@@ -246,6 +246,14 @@ def _set_up_teams(entity: LegalEntity) -> None:
         (f"collector{index}.{code}", teams[TeamFunction.COLLECTIONS], Role.MEMBER)
         for index in range(1, COLLECTORS_PER_ENTITY + 1)
     ]
+    # The leader heads every team of the company, and the lead also leads credit, so that
+    # credit holds above a member's level have someone in the demo who may decide them.
+    people += [
+        (f"leader.{code}", team, Role.LEADER)
+        for function, team in teams.items()
+        if function != TeamFunction.COLLECTIONS
+    ]
+    people.append((f"lead.{code}", teams[TeamFunction.CREDIT], Role.LEAD))
     users = {}
     for username, team, role in people:
         user, created = User.objects.get_or_create(username=username)

@@ -4,6 +4,7 @@ from django.http import Http404
 
 from o2c.insights.models import CustomerScore, InvoicePrediction, ModelVersion
 from o2c.ledger.models import DEBIT_KINDS, Document
+from o2c.ledger.selectors import open_documents
 from o2c.parties.models import LegalEntity
 from o2c.teams.selectors import led_entities, visible_customers, visible_entities
 
@@ -49,8 +50,14 @@ def score_history(customer, limit: int = 12):
 
 
 def customer_predictions(customer, limit: int = 100):
+    """Return the predictions of the customer's invoices that are still open.
+
+    Predictions are refreshed by the nightly rescore, so an invoice paid since then
+    still has one; it is left out here rather than shown as open.
+    """
+    still_open = open_documents(Document.objects.filter(customer=customer)).values("pk")
     return list(
-        InvoicePrediction.objects.filter(customer=customer)
+        InvoicePrediction.objects.filter(customer=customer, document_id__in=still_open)
         .select_related("document")
         .order_by("pay_on", "document_id")[:limit]
     )
