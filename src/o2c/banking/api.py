@@ -3,15 +3,18 @@
 import datetime as dt
 from decimal import Decimal
 
-from ninja import Router, Schema
+from ninja import Router
 from ninja.pagination import paginate
 
+from o2c.api.schemas import MoneySchema
 from o2c.banking import selectors
 
 router = Router()
 
 
-class StatementOut(Schema):
+class StatementOut(MoneySchema):
+    money_fields = {"opening_balance": "currency", "closing_balance": "currency"}
+
     id: int
     entity: str
     account: str
@@ -40,7 +43,9 @@ class StatementOut(Schema):
         return statement.bank_account.currency
 
 
-class StatementLineOut(Schema):
+class StatementLineOut(MoneySchema):
+    money_fields = {"amount": "currency"}
+
     id: int
     position: int
     booking_date: dt.date

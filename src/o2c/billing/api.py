@@ -97,6 +97,12 @@ class InvoiceOut(Schema):
     def resolve_payable_amount(invoice):
         return _amount(invoice, invoice.payable_amount)
 
+    @staticmethod
+    def resolve_payable_amount_base(invoice):
+        if invoice.payable_amount_base is None:
+            return None
+        return money.round_amount(invoice.payable_amount_base, invoice.entity.base_currency)
+
 
 class InvoiceDetailOut(InvoiceOut):
     lines: list[InvoiceLineOut]

@@ -78,7 +78,7 @@ class CustomerIn(Schema):
     note: str = ""
 
 
-class ReasonIn(Schema):
+class LineReasonIn(Schema):
     reason: str
     customer_id: int | None = None
 
@@ -141,7 +141,7 @@ def split_line(request, line_id: int, payload: SplitIn):
 
 
 @router.post("/lines/{line_id}/refund", response=DecisionOut)
-def refund_line(request, line_id: int, payload: ReasonIn):
+def refund_line(request, line_id: int, payload: LineReasonIn):
     line = selectors.line_for(request.user, line_id)
     if payload.customer_id is None:
         raise CashAppError("customer_required", "Name the customer the money is refunded to.")
@@ -152,7 +152,7 @@ def refund_line(request, line_id: int, payload: ReasonIn):
 
 
 @router.post("/lines/{line_id}/return", response=DecisionOut)
-def return_line(request, line_id: int, payload: ReasonIn):
+def return_line(request, line_id: int, payload: LineReasonIn):
     line = selectors.line_for(request.user, line_id)
     customer = customer_for(request.user, payload.customer_id) if payload.customer_id else None
     return _decision(

@@ -37,7 +37,7 @@ class ExposureOut(MoneySchema):
     rates: dict
 
 
-class WorkItemOut(Schema):
+class CreditWorkItemOut(Schema):
     id: int
     kind: str
     title: str
@@ -83,7 +83,7 @@ def get_exposure(request, customer_id: int):
     }
 
 
-@router.get("/queue", response=list[WorkItemOut])
+@router.get("/queue", response=list[CreditWorkItemOut])
 @paginate
 def list_queue(request, mine: bool = False, kind: str = ""):
     return credit_queue(request.user, mine=mine, kind=kind)

@@ -55,7 +55,7 @@ class OrderIn(Schema):
     submit: bool = True
 
 
-class LineOut(Schema):
+class OrderLineOut(Schema):
     line_number: int
     product: str
     description: str
@@ -110,7 +110,7 @@ class OrderOut(Schema):
     customer_reference: str
     requested_delivery_on: dt.date | None
     net_amount: Decimal
-    lines: list[LineOut]
+    lines: list[OrderLineOut]
     invoices: list[str]
 
     @staticmethod
@@ -326,7 +326,7 @@ def record_shipment(request, order_id: int, payload: ShipmentIn):
     )
 
 
-class InvoiceOut(Schema):
+class OrderInvoiceOut(Schema):
     order: dict
     invoice_id: int
     invoice_number: str
@@ -334,7 +334,7 @@ class InvoiceOut(Schema):
     currency: str
 
 
-@router.post("/{order_id}/invoice", response={200: InvoiceOut, 400: dict})
+@router.post("/{order_id}/invoice", response={200: OrderInvoiceOut, 400: dict})
 def invoice_order(request, order_id: int):
     """Invoice everything shipped and not yet invoiced, and post the invoice."""
     order = selectors.order_for(request.user, order_id)

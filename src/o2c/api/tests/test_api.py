@@ -98,3 +98,15 @@ def test_openapi_schema_is_published(client, books):
 
     assert response.status_code == 200
     assert "/api/customers/" in response.json()["paths"]
+
+
+def test_openapi_bodies_match_their_endpoints(client, books):
+    # Schemas of the same name in two modules would share one entry in the docs.
+    _, _, member, _ = books
+    client.force_login(member)
+    spec = client.get("/api/openapi.json").json()
+
+    body = spec["paths"]["/api/cashapp/lines/{line_id}/refund"]["post"]["requestBody"]
+    name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+
+    assert "customer_id" in spec["components"]["schemas"][name]["properties"]

@@ -8,6 +8,7 @@ from django.urls import reverse
 from o2c.banking.models import LineState
 from o2c.cashapp.models import CustomerHint, LineMatch, MatchingRules, Suggestion
 from o2c.cashapp.services import run_matching
+from o2c.core import money
 from o2c.ledger.services import open_amount
 from o2c.parties.models import TimelineEvent
 
@@ -289,3 +290,15 @@ def test_api_split_and_refund(client, specialist, customer, post, bank_account, 
     )
     assert response.status_code == 200
     assert response.json()["decision"] == "refund"
+
+
+def test_api_statements_show_amounts_at_minor_unit(client, specialist, queued):
+    _, line = queued
+
+    statements = client.get("/api/banking/statements").json()["items"]
+    lines = client.get(f"/api/banking/statements/{line.statement_id}/lines").json()["items"]
+
+    decimals = money.minor_unit(line.currency)
+    balances = [statements[0]["opening_balance"], statements[0]["closing_balance"]]
+    for text in [lines[0]["amount"], *[balance for balance in balances if balance]]:
+        assert len(text.partition(".")[2]) == decimals, text
