@@ -227,9 +227,21 @@ def _run_form(request, data):
     return form.cleaned_data["entity"], form.cleaned_data["as_of"]
 
 
+def _dated_today_if_undated(request, data):
+    """Return the request's data with `as_of` set to the entity's today when it is missing."""
+    if data.get("as_of"):
+        return data
+    entity = selectors.dunning_entities(request.user).filter(code=data.get("entity")).first()
+    if entity is None:
+        return data
+    data = data.copy()
+    data["as_of"] = entity.today().isoformat()
+    return data
+
+
 @login_required
 def run_preview(request):
-    entity, as_of = _run_form(request, request.GET)
+    entity, as_of = _run_form(request, _dated_today_if_undated(request, request.GET))
     plan = services.run_dunning(entity, as_of, actor=request.user, preview=True)
     return render(
         request,

@@ -25,6 +25,7 @@ from o2c.demo.steps import access, banking, billing, collections, disputes, insi
 from o2c.demo.steps import sellers as seller_steps
 from o2c.demo.steps.common import demo_entities, home_customers
 from o2c.disputes.models import Dispute, DisputeReason, DisputeStatus
+from o2c.disputes.routing import route_unrouted_disputes
 from o2c.fx.services import import_ecb_csv
 from o2c.imports.services import import_receivables
 from o2c.parties.models import Contact, ContactRole, Customer, LegalEntity
@@ -87,6 +88,7 @@ def set_up_demo(report: Callable[[str], None], *, people_passwords: bool = False
     with step("teams, people and contacts"):
         for entity in LegalEntity.objects.all():
             _set_up_teams(entity)
+            route_unrouted_disputes(entity)
         _add_contacts()
 
     entities = demo_entities()

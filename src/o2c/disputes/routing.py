@@ -74,3 +74,19 @@ def fallback_entity_ids(user) -> list[int]:
         for team in teams.select_related("entity")
         if (chosen := fallback_team(team.entity)) is not None and chosen.pk == team.pk
     ]
+
+
+def route_unrouted_disputes(entity) -> int:
+    """Give the entity's open disputes that have no team to its fallback team.
+
+    Disputes imported before the entity had teams carry none. Returns how many were
+    routed.
+    """
+    from o2c.disputes.models import Dispute, DisputeStatus
+
+    team = fallback_team(entity)
+    if team is None:
+        return 0
+    return Dispute.objects.filter(
+        entity=entity, team__isnull=True, status=DisputeStatus.OPEN
+    ).update(team=team)

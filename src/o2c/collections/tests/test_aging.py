@@ -52,3 +52,13 @@ def test_aging_entity_selector(make_entity, make_user, client):
 
     assert '<select name="entity">' in page
     assert '<option value="E2" selected>' in page
+
+
+def test_dunning_preview_defaults_to_today(entity, make_user, client):
+    leader = make_user("lee", entity=entity, role=Role.LEADER)
+    client.force_login(leader)
+
+    response = client.get(reverse("collections:run_preview"), {"entity": entity.code})
+
+    assert response.status_code == 200
+    assert response.context["as_of"] == entity.today()
