@@ -1,4 +1,4 @@
-"""Which team works on a dispute.
+"""Routing of disputes to the team that works on them.
 
 A dispute is routed to the team that can fix its reason. A team with no active member
 cannot work on anything, so routing skips it. A dispute without a team, or whose team

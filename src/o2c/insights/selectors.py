@@ -53,7 +53,7 @@ def customer_predictions(customer, limit: int = 100):
     """Return the predictions of the customer's invoices that are still open.
 
     Predictions are refreshed by the nightly rescore, so an invoice paid since then
-    still has one; it is left out here rather than shown as open.
+    still has one. It is left out here rather than shown as open.
     """
     still_open = open_documents(Document.objects.filter(customer=customer)).values("pk")
     return list(
