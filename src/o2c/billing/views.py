@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from o2c.billing import selectors, services
+from o2c.billing.documents.common import einvoice_problems
 from o2c.billing.models import Status
 from o2c.core.errors import O2CError
 from o2c.parties.selectors import customer_for
@@ -72,6 +73,7 @@ def invoice_detail(request, invoice_id: int):
         "can_bill": selectors.can_bill(request.user, invoice.entity),
         "base_rounding": services.base_rounding_amount(invoice) if invoice.is_posted else None,
         "early_payment": services.early_payment_amount(invoice) if invoice.is_posted else None,
+        "einvoice_problems": einvoice_problems(invoice),
     }
     return render(request, "billing/invoice_detail.html", context)
 

@@ -186,11 +186,14 @@ def test_three_decimal_currency_has_no_einvoice(buyer_fr, invoice_for, client, a
         render_ubl(invoice)
     client.force_login(admin_user)
     response = client.get(f"/billing/{invoice.pk}/ubl/")
+    page = client.get(f"/billing/{invoice.pk}/").content.decode()
 
     assert raised.value.code == "einvoice_unavailable"
     assert "KWD has 3" in raised.value.message
     assert response.status_code == 400
     assert "KWD has 3" in response.content.decode()
+    assert "No EN 16931 e-invoice" in page
+    assert f"/billing/{invoice.pk}/ubl/" not in page
 
 
 def test_seller_without_vat_number_has_no_einvoice(seller_fr, buyer_fr, invoice_for):
