@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from o2c.billing.documents.common import einvoice_problems
 from o2c.billing.services import document_file, early_payment_amount
 from o2c.core.errors import O2CError
 from o2c.disputes.models import DisputeReason
@@ -241,6 +242,7 @@ def invoice_detail(request, document_id: int):
             "disputes": list(document.disputes.order_by("-id")),
             "early": early if early and early[1] >= today else None,
             "today": today,
+            "has_einvoice": invoice is not None and not einvoice_problems(invoice),
         },
     )
 

@@ -755,3 +755,15 @@ def test_payment_heading_statement_and_brand(portal_client, buyer, world):
     assert "Annulation: Paiement BANK-9" in statement.content.decode()
     assert "R-payment" not in statement.content.decode()
     assert 'class="brand" href="/portal/home/"' in status.content.decode()
+
+
+def test_no_ubl_link_without_einvoice(portal_client, buyer, world):
+    document = world["billed"].document
+    buyer.entity.vat_number = ""  # EN 16931 needs the seller's VAT number
+    buyer.entity.save()
+
+    page = portal_client.get(reverse("portal:invoice_detail", args=[document.pk]))
+
+    text = page.content.decode()
+    assert reverse("portal:invoice_file", args=[document.pk, "pdf"]) in text
+    assert reverse("portal:invoice_file", args=[document.pk, "ubl"]) not in text
