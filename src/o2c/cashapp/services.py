@@ -844,9 +844,3 @@ def _process_reversal(line: StatementLine, actor, result: MatchRunResult) -> Non
 
 def prefetch_matches():
     return Prefetch("match", queryset=LineMatch.objects.select_related("customer"))
-
-
-def format_amount(amount: Decimal | None, currency: str) -> str:
-    if amount is None:
-        return ""
-    return f"{money.round_amount(amount, currency)}"

@@ -66,9 +66,6 @@ def settle_payout_line(sender, line, **kwargs) -> bool:
             )
     currency = payout.currency
 
-    def shown(amount):
-        return str(money.round_amount(amount, currency))
-
     with transaction.atomic():
         match = LineMatch.objects.create(
             line=line,
@@ -77,9 +74,11 @@ def settle_payout_line(sender, line, **kwargs) -> bool:
             confidence=Decimal("1.000"),
             evidence=[
                 f"{payout.get_gateway_display()} payout {payout.payout_id} of "
-                f"{shown(payout.net_amount)} {currency} arriving {payout.arrival_on}",
-                f"{len(lines)} balance transactions: gross {shown(payout.gross_amount)}, "
-                f"fees {shown(payout.fee_amount)} {currency}",
+                f"{money.as_text(payout.net_amount, currency)} {currency} "
+                f"arriving {payout.arrival_on}",
+                f"{len(lines)} balance transactions: "
+                f"gross {money.as_text(payout.gross_amount, currency)}, "
+                f"fees {money.as_text(payout.fee_amount, currency)} {currency}",
             ],
             applied=applied,
             note="Card payments already applied to these invoices; the difference is the "

@@ -53,7 +53,6 @@ from o2c.payments.services import (
     new_reference,
     plan_items,
     settle_payment,
-    shown,
 )
 from o2c.payments.transfer import payment_reference
 
@@ -494,7 +493,7 @@ def schedule_debit(
         record_event(
             customer,
             "debit_scheduled",
-            f"Direct debit {payment.reference} of {shown(payment.amount, 'EUR')} EUR on "
+            f"Direct debit {payment.reference} of {money.as_text(payment.amount, 'EUR')} EUR on "
             f"{collection_date} "
             f"under mandate {mandate.reference} for "
             + ", ".join(item.invoice.number for item in items),
@@ -700,8 +699,8 @@ def _submit(debit: DirectDebit, collection_file: CollectionFile, actor) -> None:
     record_event(
         payment.customer,
         "debit_submitted",
-        f"Direct debit {payment.reference} of {shown(payment.amount, 'EUR')} EUR sent to the "
-        f"bank for collection on {debit.collection_date} ({debit.sequence_type})",
+        f"Direct debit {payment.reference} of {money.as_text(payment.amount, 'EUR')} EUR "
+        f"sent to the bank for collection on {debit.collection_date} ({debit.sequence_type})",
         actor=actor,
     )
 
@@ -786,10 +785,6 @@ def _agent(parent, tag: str, bic: str) -> None:
         _path(institution, "Othr/Id", "NOTPROVIDED")
 
 
-def _amount_text(amount: Decimal) -> str:
-    return str(money.round_amount(amount, "EUR"))
-
-
 def _pain008(entity, settings_row, message_id, collection_date, sequences) -> bytes:
     root = etree.Element(f"{{{PAIN_008}}}Document", nsmap={None: PAIN_008})
     initiation = _element(root, "CstmrDrctDbtInitn")
@@ -798,7 +793,9 @@ def _pain008(entity, settings_row, message_id, collection_date, sequences) -> by
     _element(header, "MsgId", message_id)
     _element(header, "CreDtTm", timezone.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"))
     _element(header, "NbOfTxs", len(all_debits))
-    _element(header, "CtrlSum", _amount_text(sum((d.payment.amount for d in all_debits), ZERO)))
+    _element(
+        header, "CtrlSum", money.as_text(sum((d.payment.amount for d in all_debits), ZERO), "EUR")
+    )
     _path(header, "InitgPty/Nm", sepa_text(entity.name, 70))
 
     for sequence_type, debits in sequences.items():
@@ -807,7 +804,9 @@ def _pain008(entity, settings_row, message_id, collection_date, sequences) -> by
         _element(block, "PmtMtd", "DD")
         _element(block, "BtchBookg", "true")
         _element(block, "NbOfTxs", len(debits))
-        _element(block, "CtrlSum", _amount_text(sum((d.payment.amount for d in debits), ZERO)))
+        _element(
+            block, "CtrlSum", money.as_text(sum((d.payment.amount for d in debits), ZERO), "EUR")
+        )
         payment_type = _element(block, "PmtTpInf")
         _path(payment_type, "SvcLvl/Cd", "SEPA")
         _path(payment_type, "LclInstrm/Cd", settings_row.sepa_local_instrument)
@@ -829,7 +828,7 @@ def _transaction(block, debit: DirectDebit) -> None:
     payment, mandate = debit.payment, debit.mandate
     node = _element(block, "DrctDbtTxInf")
     _path(node, "PmtId/EndToEndId", debit.end_to_end_id)
-    _element(node, "InstdAmt", _amount_text(payment.amount), Ccy="EUR")
+    _element(node, "InstdAmt", money.as_text(payment.amount, "EUR"), Ccy="EUR")
     mandate_info = _path(node, "DrctDbtTx/MndtRltdInf")
     _element(mandate_info, "MndtId", mandate.reference)
     _element(mandate_info, "DtOfSgntr", mandate.signed_on.isoformat())

@@ -20,6 +20,7 @@ from django.utils import timezone
 from lxml import etree
 
 from o2c.collections.services import collections_team
+from o2c.core import money
 from o2c.imports.errors import ImportRejected, RecordProblem
 from o2c.imports.models import ImportRun, ImportStatus
 from o2c.parties.services import record_event
@@ -30,7 +31,7 @@ from o2c.payments.models import (
     SequenceType,
 )
 from o2c.payments.sepa import revoke_mandate
-from o2c.payments.services import reverse_payment, shown
+from o2c.payments.services import reverse_payment
 from o2c.teams.models import WorkKind
 from o2c.teams.services import create_work_item
 
@@ -185,7 +186,7 @@ def _return_debit(debit: DirectDebit, record: ReturnRecord) -> None:
     record_event(
         payment.customer,
         "debit_returned",
-        f"Direct debit {debit.end_to_end_id} of {shown(payment.amount, payment.currency)} "
+        f"Direct debit {debit.end_to_end_id} of {money.as_text(payment.amount, payment.currency)} "
         f"{payment.currency} returned "
         f"by the bank: {code} ({text})",
     )

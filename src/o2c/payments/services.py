@@ -54,11 +54,6 @@ ZERO = Decimal("0")
 PAYABLE_KINDS = (DocumentKind.INVOICE, DocumentKind.DEBIT_NOTE, DocumentKind.CHARGE)
 
 
-def shown(amount: Decimal, currency: str) -> str:
-    """Return an amount at its currency's decimals, for messages and the timeline."""
-    return str(money.round_amount(amount, currency))
-
-
 def new_reference(prefix: str = "PAY") -> str:
     """Return a fresh payment reference such as PAY-3F9A1C07B2: unguessable and short."""
     return f"{prefix}-{secrets.token_hex(5).upper()}"
@@ -166,7 +161,7 @@ def plan_items(customer, requested, *, on: dt.date) -> list[PlannedItem]:
                 "amount_out_of_range",
                 "{number}: pay an amount above zero and at most {open} {currency}, not {amount}.",
                 number=document.number,
-                open=shown(payable, document.currency),
+                open=money.as_text(payable, document.currency),
                 currency=document.currency,
                 amount=amount,
             )
@@ -276,9 +271,9 @@ def start_card_payment(
     record_event(
         customer,
         "payment_started",
-        f"Card payment {payment.reference} of {shown(payment.amount, currency)} {currency} started "
-        f"through "
-        f"{gateway.label} for " + ", ".join(item.invoice.number for item in items),
+        f"Card payment {payment.reference} of {money.as_text(payment.amount, currency)} "
+        f"{currency} started through {gateway.label} for "
+        + ", ".join(item.invoice.number for item in items),
         actor=actor,
     )
     logger.info("Payment %s: checkout opened at %s", payment.reference, gateway.name)
@@ -405,7 +400,7 @@ def _apply_notification(payment: Payment, notification) -> str:
         if mismatch:
             payment.failure_reason = (
                 f"gateway reported {reported}, expected "
-                f"{shown(payment.amount, payment.currency)} {payment.currency}"
+                f"{money.as_text(payment.amount, payment.currency)} {payment.currency}"
             )
             payment.save(update_fields=["failure_reason", "updated_at"])
             logger.error("Payment %s: amount mismatch, not posted", payment.reference)
@@ -513,9 +508,8 @@ def _refund_failed(payment: Payment, notification) -> str:
     record_event(
         payment.customer,
         "refund_failed",
-        f"Refund {refund.reference} of {shown(refund.amount, refund.currency)} {refund.currency} "
-        f"failed: "
-        f"{notification.reason}",
+        f"Refund {refund.reference} of {money.as_text(refund.amount, refund.currency)} "
+        f"{refund.currency} failed: {notification.reason}",
     )
     return f"refund {refund.reference} failed"
 
@@ -586,10 +580,11 @@ def settle_payment(payment: Payment, *, paid_on: dt.date, gateway_payment_id: st
     record_event(
         payment.customer,
         "payment_received",
-        f"{method_label} {payment.reference} of {shown(payment.amount, payment.currency)} "
+        f"{method_label} {payment.reference} of {money.as_text(payment.amount, payment.currency)} "
         f"{payment.currency} received"
         + (
-            f", {shown(left_on_account, payment.currency)} {payment.currency} left on account"
+            f", {money.as_text(left_on_account, payment.currency)} {payment.currency} "
+            "left on account"
             if left_on_account
             else ""
         ),
@@ -658,7 +653,7 @@ def reverse_payment(payment: Payment, *, reason: str, on: dt.date | None = None,
     record_event(
         payment.customer,
         "payment_reversed",
-        f"Payment {payment.reference} of {shown(payment.amount, payment.currency)} "
+        f"Payment {payment.reference} of {money.as_text(payment.amount, payment.currency)} "
         f"{payment.currency} taken back: "
         f"{reason}; its invoices are open again",
         actor=actor,
@@ -713,7 +708,7 @@ def refund_payment(payment: Payment, amount, *, actor, reason: str) -> Refund:
                 "refund_amount",
                 "Refund an amount above zero and at most {room} {currency} on {reference}, "
                 "not {amount}.",
-                room=shown(room, payment.currency),
+                room=money.as_text(room, payment.currency),
                 currency=payment.currency,
                 reference=payment.reference,
                 amount=amount,
@@ -843,7 +838,7 @@ def apply_refund(refund: Refund, *, on: dt.date, actor=None) -> Refund:
     record_event(
         payment.customer,
         "refunded",
-        f"Refund {refund.reference} of {shown(refund.amount, refund.currency)} "
+        f"Refund {refund.reference} of {money.as_text(refund.amount, refund.currency)} "
         f"{refund.currency} on {payment.reference}"
         + (f"; reopened {reopened}" if reopened else ""),
         actor=actor,

@@ -3,10 +3,11 @@
 Amounts are strings with the currency's decimals ("1234.50"), dates ISO 8601.
 """
 
+from o2c.core import money
 from o2c.disputes.models import Dispute
 from o2c.ledger.models import Allocation, Document, DocumentKind
 from o2c.webhooks.models import EventType
-from o2c.webhooks.services import emit, money_text
+from o2c.webhooks.services import emit
 
 
 def _customer(customer) -> dict:
@@ -22,7 +23,7 @@ def emit_document(document_id: int):
         "customer": _customer(document.customer),
         "date": document.document_date.isoformat(),
         "currency": document.currency,
-        "amount": money_text(document.amount, document.currency),
+        "amount": money.as_text(document.amount, document.currency),
         "reference": document.reference,
         "source": document.source,
     }
@@ -31,7 +32,7 @@ def emit_document(document_id: int):
             "invoice": {
                 **base,
                 "due_date": document.due_date.isoformat(),
-                "tax_amount": money_text(document.tax_amount, document.currency),
+                "tax_amount": money.as_text(document.tax_amount, document.currency),
             }
         }
         return emit(
@@ -43,7 +44,7 @@ def emit_document(document_id: int):
     allocations = [
         {
             "invoice": allocation.debit_document.number,
-            "amount": money_text(allocation.amount, allocation.debit_document.currency),
+            "amount": money.as_text(allocation.amount, allocation.debit_document.currency),
         }
         for allocation in Allocation.objects.filter(
             credit_document=document, amount__gt=0, reversed_by__isnull=True
@@ -69,7 +70,7 @@ def emit_dispute(dispute_id: int, moment: str):
             "entity": dispute.entity.code,
             "customer": _customer(dispute.customer),
             "invoice": dispute.invoice.number,
-            "amount": money_text(dispute.amount, dispute.currency),
+            "amount": money.as_text(dispute.amount, dispute.currency),
             "currency": dispute.currency,
             "reason": dispute.reason,
             "line_reference": dispute.line_reference,

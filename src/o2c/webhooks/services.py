@@ -23,7 +23,6 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -206,12 +205,6 @@ def _dispatch(delivery_ids: list[int]) -> None:
         return
     for delivery_id in delivery_ids:
         deliver_webhook_task.delay(delivery_id)
-
-
-def money_text(amount: Decimal, currency: str) -> str:
-    from o2c.core import money
-
-    return str(money.round_amount(amount, currency))
 
 
 # Delivering ----------------------------------------------------------------------------

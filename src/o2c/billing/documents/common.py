@@ -39,11 +39,6 @@ def require_einvoice(document) -> None:
         )
 
 
-def amount_text(amount: Decimal, currency: str) -> str:
-    """Return the amount with exactly the currency's decimals, as XML wants it."""
-    return str(money.round_amount(amount, currency))
-
-
 def number_text(value: Decimal) -> str:
     """Return a quantity or rate without trailing zeros: 9.975, 20, 7.5."""
     normalized = value.normalize()

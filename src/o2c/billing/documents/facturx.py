@@ -109,13 +109,13 @@ def _line(transaction, line, currency: str) -> None:
         indicator = _ram(allowance, "ChargeIndicator")
         etree.SubElement(indicator, f"{{{NS_UDT}}}Indicator").text = "false"
         _ram(allowance, "CalculationPercent", common.number_text(line.discount_percent))
-        _ram(allowance, "BasisAmount", common.amount_text(base, currency))
-        _ram(allowance, "ActualAmount", common.amount_text(base - line.net_amount, currency))
+        _ram(allowance, "BasisAmount", money.as_text(base, currency))
+        _ram(allowance, "ActualAmount", money.as_text(base - line.net_amount, currency))
         _ram(allowance, "ReasonCode", "95")
     _ram(
         _ram(settlement, "SpecifiedTradeSettlementLineMonetarySummation"),
         "LineTotalAmount",
-        common.amount_text(line.net_amount, currency),
+        money.as_text(line.net_amount, currency),
     )
 
 
@@ -162,11 +162,11 @@ def _settlement(transaction, document, invoice, credit: bool, lines) -> None:
         )
     for group in common.tax_groups(document, lines):
         tax = _ram(settlement, "ApplicableTradeTax")
-        _ram(tax, "CalculatedAmount", common.amount_text(group.tax_amount, currency))
+        _ram(tax, "CalculatedAmount", money.as_text(group.tax_amount, currency))
         _ram(tax, "TypeCode", "VAT")
         if group.exemption_reason:
             _ram(tax, "ExemptionReason", group.exemption_reason)
-        _ram(tax, "BasisAmount", common.amount_text(group.taxable_amount, currency))
+        _ram(tax, "BasisAmount", money.as_text(group.taxable_amount, currency))
         _ram(tax, "CategoryCode", group.code)
         if group.exemption_reason_code:
             _ram(tax, "ExemptionReasonCode", group.exemption_reason_code)
@@ -178,12 +178,12 @@ def _settlement(transaction, document, invoice, credit: bool, lines) -> None:
         if invoice.due_date:
             _date(terms, "DueDateDateTime", invoice.due_date)
     totals = _ram(settlement, "SpecifiedTradeSettlementHeaderMonetarySummation")
-    _ram(totals, "LineTotalAmount", common.amount_text(document.net_amount, currency))
-    _ram(totals, "TaxBasisTotalAmount", common.amount_text(document.net_amount, currency))
+    _ram(totals, "LineTotalAmount", money.as_text(document.net_amount, currency))
+    _ram(totals, "TaxBasisTotalAmount", money.as_text(document.net_amount, currency))
     _ram(
         totals,
         "TaxTotalAmount",
-        common.amount_text(document.tax_amount, currency),
+        money.as_text(document.tax_amount, currency),
         currencyID=currency,
     )
     if foreign:
@@ -191,17 +191,17 @@ def _settlement(transaction, document, invoice, credit: bool, lines) -> None:
         _ram(
             totals,
             "TaxTotalAmount",
-            common.amount_text(base_tax, base_currency),
+            money.as_text(base_tax, base_currency),
             currencyID=base_currency,
         )
     if document.rounding_amount:
-        _ram(totals, "RoundingAmount", common.amount_text(document.rounding_amount, currency))
+        _ram(totals, "RoundingAmount", money.as_text(document.rounding_amount, currency))
     _ram(
         totals,
         "GrandTotalAmount",
-        common.amount_text(document.net_amount + document.tax_amount, currency),
+        money.as_text(document.net_amount + document.tax_amount, currency),
     )
-    _ram(totals, "DuePayableAmount", common.amount_text(document.payable_amount, currency))
+    _ram(totals, "DuePayableAmount", money.as_text(document.payable_amount, currency))
     if credit:
         reference = _ram(settlement, "InvoiceReferencedDocument")
         _ram(reference, "IssuerAssignedID", invoice.number)

@@ -87,7 +87,7 @@ def render(document) -> bytes:
     _payment(root, document, invoice, credit)
 
     total = _cac(root, "TaxTotal")
-    _cbc(total, "TaxAmount", common.amount_text(document.tax_amount, currency), currencyID=currency)
+    _cbc(total, "TaxAmount", money.as_text(document.tax_amount, currency), currencyID=currency)
     for group in groups:
         _tax_subtotal(total, group, currency)
     if foreign:
@@ -95,7 +95,7 @@ def render(document) -> bytes:
         _cbc(
             _cac(root, "TaxTotal"),
             "TaxAmount",
-            common.amount_text(base_tax, base_currency),
+            money.as_text(base_tax, base_currency),
             currencyID=base_currency,
         )
     _monetary_total(root, document, currency)
@@ -169,10 +169,10 @@ def _tax_subtotal(total, group, currency: str) -> None:
     _cbc(
         subtotal,
         "TaxableAmount",
-        common.amount_text(group.taxable_amount, currency),
+        money.as_text(group.taxable_amount, currency),
         currencyID=currency,
     )
-    _cbc(subtotal, "TaxAmount", common.amount_text(group.tax_amount, currency), currencyID=currency)
+    _cbc(subtotal, "TaxAmount", money.as_text(group.tax_amount, currency), currencyID=currency)
     _tax_category(_cac(subtotal, "TaxCategory"), group.code, group.rate, group)
 
 
@@ -195,18 +195,18 @@ def _monetary_total(root, document, currency: str) -> None:
         ("TaxExclusiveAmount", net),
         ("TaxInclusiveAmount", gross),
     ):
-        _cbc(totals, name, common.amount_text(value, currency), currencyID=currency)
+        _cbc(totals, name, money.as_text(value, currency), currencyID=currency)
     if document.rounding_amount:
         _cbc(
             totals,
             "PayableRoundingAmount",
-            common.amount_text(document.rounding_amount, currency),
+            money.as_text(document.rounding_amount, currency),
             currencyID=currency,
         )
     _cbc(
         totals,
         "PayableAmount",
-        common.amount_text(document.payable_amount, currency),
+        money.as_text(document.payable_amount, currency),
         currencyID=currency,
     )
 
@@ -223,7 +223,7 @@ def _line(root, line, currency: str, credit: bool) -> None:
     _cbc(
         node,
         "LineExtensionAmount",
-        common.amount_text(line.net_amount, currency),
+        money.as_text(line.net_amount, currency),
         currencyID=currency,
     )
     if line.discount_percent:
@@ -235,10 +235,10 @@ def _line(root, line, currency: str, credit: bool) -> None:
         _cbc(
             allowance,
             "Amount",
-            common.amount_text(base - line.net_amount, currency),
+            money.as_text(base - line.net_amount, currency),
             currencyID=currency,
         )
-        _cbc(allowance, "BaseAmount", common.amount_text(base, currency), currencyID=currency)
+        _cbc(allowance, "BaseAmount", money.as_text(base, currency), currencyID=currency)
     item = _cac(node, "Item")
     _cbc(item, "Name", line.description[:200])
     if line.product_code:

@@ -150,10 +150,6 @@ def _receipts(entity: LegalEntity) -> list[Receipt]:
     return receipts
 
 
-def _amount_text(amount: Decimal, currency: str) -> str:
-    return str(money.round_amount(amount, currency))
-
-
 def _camt053(entity: LegalEntity, account: BankAccount, receipts: list[Receipt]) -> bytes:
     """Return the camt.053 statement of today's receipts and one bank fee."""
     currency = account.currency
@@ -197,7 +193,7 @@ def _camt053(entity: LegalEntity, account: BankAccount, receipts: list[Receipt])
     for code, amount in (("OPBD", opening), ("CLBD", closing)):
         balance = sub(statement, "Bal")
         sub(sub(sub(balance, "Tp"), "CdOrPrtry"), "Cd", code)
-        sub(balance, "Amt", _amount_text(amount, currency), Ccy=currency)
+        sub(balance, "Amt", money.as_text(amount, currency), Ccy=currency)
         sub(balance, "CdtDbtInd", "CRDT")
         sub(sub(balance, "Dt"), "Dt", today.isoformat())
     for position, receipt in enumerate(receipts, start=1):
@@ -208,7 +204,7 @@ def _camt053(entity: LegalEntity, account: BankAccount, receipts: list[Receipt])
 
 def _entry(sub, statement, today: dt.date, currency: str, position: int, receipt: Receipt):
     entry = sub(statement, "Ntry")
-    sub(entry, "Amt", _amount_text(receipt.amount, currency), Ccy=currency)
+    sub(entry, "Amt", money.as_text(receipt.amount, currency), Ccy=currency)
     sub(entry, "CdtDbtInd", "CRDT")
     sub(entry, "Sts", "BOOK")
     sub(sub(entry, "BookgDt"), "Dt", today.isoformat())
@@ -233,7 +229,7 @@ def _entry(sub, statement, today: dt.date, currency: str, position: int, receipt
 
 def _fee_entry(sub, statement, today: dt.date, currency: str, fee: Decimal, position: int):
     entry = sub(statement, "Ntry")
-    sub(entry, "Amt", _amount_text(fee, currency), Ccy=currency)
+    sub(entry, "Amt", money.as_text(fee, currency), Ccy=currency)
     sub(entry, "CdtDbtInd", "DBIT")
     sub(entry, "Sts", "BOOK")
     sub(sub(entry, "BookgDt"), "Dt", today.isoformat())
