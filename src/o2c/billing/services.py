@@ -545,7 +545,7 @@ def issue_credit_note(
 
 @dataclass
 class _Left:
-    """What of an invoice is not yet credited, per line and per tax line."""
+    """The part of an invoice not yet credited, per line and per tax line."""
 
     quantity: dict[int, Decimal]
     net: dict[int, Decimal]

@@ -96,7 +96,7 @@ class HintKind(models.TextChoices):
 
 
 class CustomerHint(models.Model):
-    """Something that tells a bank line belongs to a customer, entered or learned."""
+    """Evidence that a bank line belongs to a customer, entered or learned."""
 
     entity = models.ForeignKey(LegalEntity, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="cash_hints")
@@ -131,7 +131,7 @@ class Decision(models.TextChoices):
 
 
 class LineMatch(models.Model):
-    """What was decided about one statement line, with the evidence behind it."""
+    """The decision on one statement line, with the evidence behind it."""
 
     line = models.OneToOneField(StatementLine, on_delete=models.PROTECT, related_name="match")
     entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="+")

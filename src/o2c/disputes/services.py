@@ -470,7 +470,7 @@ def reject_dispute(dispute: Dispute, *, actor, reason: str, notify_customer: boo
     """Reject a dispute and tell the customer why, by e-mail to their contact."""
     if not reason.strip():
         raise DisputeError(
-            "reason_required", "Write the reason the customer will be told before rejecting."
+            "reason_required", "Enter the reason to give the customer before rejecting."
         )
     dispute = _check_open(dispute, actor)
     _finish(dispute, Resolution.REJECTED, actor, reason)

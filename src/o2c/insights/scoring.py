@@ -203,7 +203,7 @@ class LatePaymentRiskModel:
     invoices that the model expects to be still unpaid `UNPAID_HORIZON_DAYS` from now
     (from each invoice's predictive distribution given that it is open today). It is a
     risk of slow payment, not of loss. When the entity has no model that beat its
-    baselines, the collections module's own transparent heuristic answers instead.
+    baselines, the collections module's own transparent heuristic is used instead.
     """
 
     name = "insights payment model"
@@ -212,7 +212,7 @@ class LatePaymentRiskModel:
         from o2c.collections.scoring import HeuristicLossModel
         from o2c.insights.models import ModelStatus, ModelVersion
 
-        # One query tells which customers' entities have a days-late model in use.
+        # One query finds which customers' entities have a days-late model in use.
         usable = {
             customer_id
             for customer_id, verdict in ModelVersion.objects.filter(

@@ -1,4 +1,4 @@
-"""What every statement parser returns, and the checks every statement gets.
+"""The result every statement parser returns, and the checks every statement gets.
 
 Parsers only read: they turn a file into `ParsedStatement`s with signed lines, or
 raise `ParseError` naming the file, record and field. The import service checks and

@@ -1,6 +1,6 @@
 """CSV exports of banks and payment services, read through a saved column mapping.
 
-A CSV export names no account, so the import is told which account it belongs to.
+A CSV export names no account, so the import must be given the account it belongs to.
 Rows in several currencies (a multi-currency wallet such as PayPal) become one
 statement per currency. When the mapping names a running-balance column, each row's
 balance must equal the previous balance plus the row's amount; the first balance less
@@ -130,7 +130,9 @@ def _parse_text(text, file_name, mapping: Mapping, account, default_currency):
     for currency, rows in rows_by_currency.items():
         statements.append(_statement(rows, currency, account, file_name, mapping))
     if not statements:
-        raise ParseError([RecordProblem(file_name, 2, "rows", "the file holds no row to import")])
+        raise ParseError(
+            [RecordProblem(file_name, 2, "rows", "the file contains no row to import")]
+        )
     return statements
 
 
