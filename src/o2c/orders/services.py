@@ -149,23 +149,7 @@ def _create(valid: ValidOrder, *, actor, import_run) -> Order:
         created_by=actor,
         import_run=import_run,
     )
-    OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            line_number=line.line_number,
-            product=line.product,
-            description=line.description,
-            quantity=line.quantity,
-            unit=line.unit,
-            unit_price=line.unit_price,
-            discount_percent=line.discount_percent,
-            net_amount=line.net_amount,
-            tax_category=line.tax_category,
-            buyer_line_reference=line.buyer_line_reference,
-            requested_on=line.requested_on,
-        )
-        for line in valid.lines
-    )
+    _create_lines(order, valid.lines)
     OrderEvent.objects.create(
         order=order,
         actor=actor,
@@ -384,23 +368,7 @@ def change_order(
 
     if changed:
         OrderLine.objects.bulk_update(changed, ["quantity", "net_amount"])
-    OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            line_number=line.line_number,
-            product=line.product,
-            description=line.description,
-            quantity=line.quantity,
-            unit=line.unit,
-            unit_price=line.unit_price,
-            discount_percent=line.discount_percent,
-            net_amount=line.net_amount,
-            tax_category=line.tax_category,
-            buyer_line_reference=line.buyer_line_reference,
-            requested_on=line.requested_on,
-        )
-        for line in new_lines
-    )
+    _create_lines(order, new_lines)
     order.net_amount = order.lines.aggregate(total=Sum("net_amount"))["total"] or ZERO
     order.save(update_fields=["net_amount", "updated_at"])
     OrderEvent.objects.create(
@@ -613,4 +581,25 @@ def order_totals(order: Order) -> dict:
         net=Sum("net_amount"),
         invoiced=Sum("invoiced_amount"),
         open=Sum(F("net_amount") - F("invoiced_amount"), output_field=MoneyField()),
+    )
+
+
+def _create_lines(order: Order, lines) -> None:
+    """Store validated order lines on the order."""
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            line_number=line.line_number,
+            product=line.product,
+            description=line.description,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            discount_percent=line.discount_percent,
+            net_amount=line.net_amount,
+            tax_category=line.tax_category,
+            buyer_line_reference=line.buyer_line_reference,
+            requested_on=line.requested_on,
+        )
+        for line in lines
     )
