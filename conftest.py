@@ -4,6 +4,7 @@ import datetime as dt
 import os
 import queue
 import shutil
+import socket
 import time
 import uuid
 from decimal import Decimal
@@ -283,3 +284,65 @@ def redis_worker():
         app.conf.update(saved)
         app._pool = None
         app.amqp._producer_pool = None
+
+
+class SmtpInbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def texts(self) -> list[str]:
+        import email
+        from email import policy
+
+        texts = []
+        for envelope in self.messages:
+            message = email.message_from_bytes(envelope.content, policy=policy.default)
+            body = message.get_body(preferencelist=("plain",))
+            subject = str(message["Subject"]).strip()
+            texts.append(f"Subject: {subject}\n{body.get_content() if body else ''}")
+        return texts
+
+    def to(self, address: str) -> list[str]:
+        return [
+            text
+            for envelope, text in zip(self.messages, self.texts(), strict=True)
+            if address in envelope.rcpt_tos
+        ]
+
+
+@pytest.fixture
+def local_smtp(settings):
+    """Start a local SMTP server with an aiosmtpd handler and point Django's e-mail at it.
+
+    Returns the handler, which keeps what the server receives.
+    """
+    from aiosmtpd.controller import Controller
+
+    controllers = []
+
+    def start(handler):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        controllers.append(controller)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = port
+        return handler
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server(local_smtp):
+    return local_smtp(SmtpInbox())

@@ -1,11 +1,9 @@
 """Billing fixtures: sellers and buyers with real tax identities, and a short invoice maker."""
 
 import datetime as dt
-import socket
 from decimal import Decimal
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from o2c.billing.services import InvoiceLineInput, create_invoice, post_invoice
 
@@ -85,31 +83,3 @@ def invoice_for():
         return post_invoice(invoice) if post else invoice
 
     return make
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server(settings):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    try:
-        yield inbox
-    finally:
-        controller.stop()

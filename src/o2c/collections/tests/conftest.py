@@ -1,10 +1,8 @@
 """Fixtures for collections tests: a local SMTP server and a default dunning strategy."""
 
-import socket
 import threading
 
 import pytest
-from aiosmtpd.controller import Controller
 
 
 class _Inbox:
@@ -25,19 +23,9 @@ class _Inbox:
 
 
 @pytest.fixture
-def smtp_inbox(settings):
+def smtp_inbox(local_smtp):
     """Run an SMTP server on 127.0.0.1 and point Django's e-mail at it."""
-    inbox = _Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    yield inbox
-    controller.stop()
+    return local_smtp(_Inbox())
 
 
 STEPS = [

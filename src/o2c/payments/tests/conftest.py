@@ -5,5 +5,4 @@ from o2c.payments.tests.fixtures import (  # noqa: F401 (fixtures)
     fake_stripe,
     other_buyer,
     seller,
-    smtp_server,
 )

@@ -8,11 +8,9 @@ import copy
 import datetime as dt
 import json
 import secrets
-import socket
 from decimal import Decimal
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from o2c.billing.services import InvoiceLineInput, create_invoice, post_invoice
 from o2c.parties.models import Contact, ContactRole
@@ -112,53 +110,6 @@ def bill():
         return post_invoice(invoice)
 
     return make
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def texts(self) -> list[str]:
-        import email
-        from email import policy
-
-        texts = []
-        for envelope in self.messages:
-            message = email.message_from_bytes(envelope.content, policy=policy.default)
-            body = message.get_body(preferencelist=("plain",))
-            subject = str(message["Subject"]).strip()
-            texts.append(f"Subject: {subject}\n{body.get_content() if body else ''}")
-        return texts
-
-    def to(self, address: str) -> list[str]:
-        return [
-            text
-            for envelope, text in zip(self.messages, self.texts(), strict=True)
-            if address in envelope.rcpt_tos
-        ]
-
-
-@pytest.fixture
-def smtp_server(settings):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    try:
-        yield inbox
-    finally:
-        controller.stop()
 
 
 def _gateways(settings) -> dict:

@@ -7,7 +7,6 @@ from o2c.payments.tests.fixtures import (  # noqa: F401 (fixtures)
     fake_stripe,
     other_buyer,
     seller,
-    smtp_server,
 )
 
 
