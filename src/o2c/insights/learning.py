@@ -8,9 +8,16 @@ Two models learn from the same leak-free features (see `features`):
   with trees on a signed-log scale of days late, which resists the long tails of
   ledgers where a few invoices are paid months late. The blend with the lower error
   on the most recent quarter of the training set (fitted on the older rest) is kept.
-  Its 80 % prediction interval comes from split-conformal residual quantiles;
+  Its 80 % prediction interval comes from split-conformal residual quantiles.
 - late risk: gradient-boosted trees giving the probability of settling more than N
   days after the due date.
+
+Each model is averaged with a compact model of the customer's own record
+(`COMPACT_FEATURES`). For days late it is a median regression, which aims at the least
+absolute error while the blend aims at the mean. For late risk it is a logistic
+regression. On a few thousand invoices the trees fit part of the noise, and the compact
+model steadies them. In the backtests of the two shipped histories, the averages have a
+lower MAE and Brier score and a higher AUC than the trees-based models alone.
 
 Reasons come from occlusion: each feature in turn is set to its typical value (the
 training median) and the change in the prediction is that feature's contribution.
@@ -23,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression, QuantileRegressor, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -35,6 +42,16 @@ RANDOM_STATE = 0
 # Blends of (ridge, trees on days late, trees on the signed-log scale).
 BLENDS = {"plain": (0.5, 0.5, 0.0), "long-tail": (0.2, 0.0, 0.8)}
 VALIDATION_SHARE = 0.25
+# The customer's own record, read by the compact models. A prediction is the plain mean
+# of the full model and the compact one.
+COMPACT_FEATURES = (
+    "adjusted_mean_days_late",
+    "weighted_days_late",
+    "share_late",
+    "open_past_due_count",
+    "disputes_last_year",
+)
+COMPACT_WEIGHT = 0.5
 # Older examples weigh less, so the models follow drifts in payment behaviour.
 RECENCY_HALF_LIFE_DAYS = 365
 # Trees are kept shallow: a few thousand invoices per entity is the usual training set,
@@ -179,6 +196,18 @@ def new_logistic():
     )
 
 
+def new_median():
+    return make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+        StandardScaler(),
+        QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs"),
+    )
+
+
+def compact_columns(names: list[str]) -> list[int]:
+    return [names.index(name) for name in COMPACT_FEATURES if name in names]
+
+
 def new_linear():
     return make_pipeline(
         SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
@@ -199,6 +228,9 @@ class FittedModels:
     feature_names: list[str]
     reference: np.ndarray  # typical value of each feature, for occlusion reasons
     residuals: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # The compact models (None in versions saved before they existed).
+    median: object | None = None
+    compact_classifier: object | None = None
 
     def days_late(self, values: np.ndarray) -> np.ndarray:
         linear_weight, trees_weight, log_weight = BLENDS[self.blend]
@@ -207,6 +239,9 @@ class FittedModels:
             points = points + trees_weight * self.trees.predict(values)
         if log_weight:
             points = points + log_weight * from_signed_log(self.log_trees.predict(values))
+        if self.median is not None:
+            compact = self.median.predict(values[:, compact_columns(self.feature_names)])
+            points = (1 - COMPACT_WEIGHT) * points + COMPACT_WEIGHT * compact
         return points
 
     def estimators(self) -> dict:
@@ -215,6 +250,8 @@ class FittedModels:
             "trees": self.trees,
             "log_trees": self.log_trees,
             "classifier": self.classifier,
+            "median": self.median,
+            "compact_classifier": self.compact_classifier,
         }
 
     def interval(self, points: np.ndarray, level: float = INTERVAL_LEVEL):
@@ -223,7 +260,13 @@ class FittedModels:
     def late_probability(self, values: np.ndarray) -> np.ndarray:
         if self.classifier is None:
             return np.zeros(len(values))
-        return self.classifier.predict_proba(values)[:, 1]
+        probabilities = self.classifier.predict_proba(values)[:, 1]
+        if self.compact_classifier is not None:
+            compact = self.compact_classifier.predict_proba(
+                values[:, compact_columns(self.feature_names)]
+            )[:, 1]
+            probabilities = (1 - COMPACT_WEIGHT) * probabilities + COMPACT_WEIGHT * compact
+        return probabilities
 
 
 def to_signed_log(days: np.ndarray) -> np.ndarray:
@@ -253,20 +296,35 @@ def fit_models(examples: Examples, blend: str | None = None, classify=True) -> F
     paid = ~np.isnan(examples.days_late)
     x, y, w = values[paid], examples.days_late[paid], weights[paid]
     linear_weight, trees_weight, log_weight = BLENDS[blend]
+    compact = compact_columns(examples.features.names)
     linear = new_linear().fit(x, y, ridge__sample_weight=w)
     trees = new_trees(len(y)).fit(x, y, sample_weight=w) if trees_weight else None
     log_trees = new_trees(len(y)).fit(x, to_signed_log(y), sample_weight=w) if log_weight else None
+    median = new_median().fit(x[:, compact], y, quantileregressor__sample_weight=w)
     labelled = ~np.isnan(examples.is_late)
     labels = examples.is_late[labelled]
-    classifier = None
+    classifier = compact_classifier = None
     if classify and len(np.unique(labels)) == 2:
         classifier = new_classifier(len(labels)).fit(
             values[labelled], labels, sample_weight=weights[labelled]
         )
+        compact_classifier = new_logistic().fit(
+            values[labelled][:, compact],
+            labels,
+            logisticregression__sample_weight=weights[labelled],
+        )
     reference = np.nanmedian(values, axis=0) if len(values) else np.zeros(values.shape[1])
     reference = np.where(np.isnan(reference), 0.0, reference)
     return FittedModels(
-        linear, trees, log_trees, blend, classifier, list(examples.features.names), reference
+        linear,
+        trees,
+        log_trees,
+        blend,
+        classifier,
+        list(examples.features.names),
+        reference,
+        median=median,
+        compact_classifier=compact_classifier,
     )
 
 

@@ -271,6 +271,8 @@ def loaded_model(entity: LegalEntity) -> tuple[ModelVersion | None, LoadedModel]
             classifier=estimators["classifier"],
             feature_names=list(version.feature_names),
             reference=np.array(version.reference, dtype=float),
+            median=estimators.get("median"),
+            compact_classifier=estimators.get("compact_classifier"),
         )
         _MODEL_CACHE[key] = fitted
     return version, LoadedModel(

@@ -178,6 +178,28 @@ def test_tampered_artifact_rejected(habits_ledger, monkeypatch):
     assert raised.value.code == "model_artifact_changed"
 
 
+def test_version_without_compact_models_still_predicts(habits_ledger, monkeypatch):
+    # given a version saved before the compact models existed
+    import hashlib
+
+    version = train(habits_ledger, monkeypatch).version
+    estimators = load_estimators(version.artifact, version.artifact_sha256)
+    assert estimators["median"] is not None
+    assert estimators["compact_classifier"] is not None
+    older = {key: estimators[key] for key in ("linear", "trees", "log_trees", "classifier")}
+    version.artifact = sio.dumps(older)
+    version.artifact_sha256 = hashlib.sha256(version.artifact).hexdigest()
+    version.save()
+    services._MODEL_CACHE.clear()
+
+    _, model = services.loaded_model(habits_ledger["entity"])
+    open_invoices = Document.objects.filter(kind="invoice", debit_allocations__isnull=True)
+
+    assert model.fitted.median is None
+    assert model.fitted.compact_classifier is None
+    assert services.late_payment_probability(list(open_invoices), AS_OF)
+
+
 class Untrusted:
     def __init__(self):
         self.value = 1
