@@ -52,6 +52,10 @@ COMPACT_FEATURES = (
     "disputes_last_year",
 )
 COMPACT_WEIGHT = 0.5
+# The median regression is a linear programme whose solving time grows faster than its
+# rows (about 0.4 s for 3,000 rows and 15 s for 20,000 here), so it is fitted on a
+# random sample of the paid examples when there are more.
+MEDIAN_MAX_ROWS = 3000
 # Older examples weigh less, so the models follow drifts in payment behaviour.
 RECENCY_HALF_LIFE_DAYS = 365
 # Trees are kept shallow: a few thousand invoices per entity is the usual training set,
@@ -300,7 +304,7 @@ def fit_models(examples: Examples, blend: str | None = None, classify=True) -> F
     linear = new_linear().fit(x, y, ridge__sample_weight=w)
     trees = new_trees(len(y)).fit(x, y, sample_weight=w) if trees_weight else None
     log_trees = new_trees(len(y)).fit(x, to_signed_log(y), sample_weight=w) if log_weight else None
-    median = new_median().fit(x[:, compact], y, quantileregressor__sample_weight=w)
+    median = _fit_median(x[:, compact], y, w)
     labelled = ~np.isnan(examples.is_late)
     labels = examples.is_late[labelled]
     classifier = compact_classifier = None
@@ -326,6 +330,14 @@ def fit_models(examples: Examples, blend: str | None = None, classify=True) -> F
         median=median,
         compact_classifier=compact_classifier,
     )
+
+
+def _fit_median(x: np.ndarray, y: np.ndarray, weights: np.ndarray):
+    if len(y) > MEDIAN_MAX_ROWS:
+        generator = np.random.default_rng(RANDOM_STATE)
+        rows = np.sort(generator.choice(len(y), MEDIAN_MAX_ROWS, replace=False))
+        x, y, weights = x[rows], y[rows], weights[rows]
+    return new_median().fit(x, y, quantileregressor__sample_weight=weights)
 
 
 def _fillable(values: np.ndarray) -> np.ndarray:

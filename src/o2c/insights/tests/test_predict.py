@@ -121,3 +121,24 @@ def test_verdict_requires_beating_every_baseline():
 
     assert passed["days_late"] is False
     assert passed["late_risk"] is True
+
+
+def test_median_regression_fits_a_capped_sample(monkeypatch):
+    from o2c.insights import learning
+
+    fitted_rows = []
+
+    class Recorder:
+        def fit(self, x, y, quantileregressor__sample_weight):
+            fitted_rows.append(len(y))
+            assert len(quantileregressor__sample_weight) == len(y)
+            return self
+
+    monkeypatch.setattr(learning, "MEDIAN_MAX_ROWS", 50)
+    monkeypatch.setattr(learning, "new_median", Recorder)
+    x = np.arange(800.0).reshape(400, 2)
+
+    learning._fit_median(x, x[:, 0], np.ones(400))
+    learning._fit_median(x[:40], x[:40, 0], np.ones(40))
+
+    assert fitted_rows == [50, 40]
