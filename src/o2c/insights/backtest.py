@@ -327,7 +327,8 @@ def format_table(title: str, metrics: dict) -> str:
         f"{metrics['test_invoices']} test invoices, {metrics['test_settled']} settled, "
         f"late share {_percent(metrics['late_share'])}, "
         f"prediction point {metrics['policy']['prediction_point']}, "
-        f"late = more than {metrics['policy']['late_after_days']} days after due",
+        f"late = more than {metrics['policy']['late_after_days']} days after due"
+        + _known_on_text(metrics),
         "",
         f"{'days late':<24}{'MAE':>8}{'RMSE':>8}{'80% cover':>11}{'width':>8}",
     ]
@@ -341,6 +342,11 @@ def format_table(title: str, metrics: dict) -> str:
     for name, row in metrics["late_risk"].items():
         lines.append(f"{name:<24}{_number(row['auc'], 3):>8}{row['brier']:>8.3f}")
     return "\n".join(lines)
+
+
+def _known_on_text(metrics: dict) -> str:
+    known_on = metrics.get("outcomes_known_on")
+    return f", outcomes known on {known_on}" if known_on else ""
 
 
 def _percent(value) -> str:

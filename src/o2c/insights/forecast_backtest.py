@@ -3,9 +3,9 @@
 At each fold origin T of the model backtest, the invoices open on T are predicted with
 the models fitted on T (features as of T, residuals known on T) and their receipts
 simulated over 13 weeks, as the live forecast does. The actual receipts of those
-invoices are their settlements in each week. Weeks ending after the last day of the
-ledger are not scored. Open orders are not part of the backtest: the ledger keeps no
-order history.
+invoices are their settlements in each week. Weeks ending after the last day whose
+outcomes are known (the last recorded settlement, at the latest) are not scored. Open
+orders are not part of the backtest: the ledger keeps no order history.
 
 Reported: the weighted absolute percentage error (WAPE = Σ|actual − expected| ÷
 Σ actual) of the forecast and of a "paid on the due date" forecast, and the share of

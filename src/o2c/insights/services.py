@@ -128,12 +128,16 @@ class TrainingResult:
     table: str
 
 
-def data_end(history: LedgerHistory) -> int:
-    """Return the last day the ledger has any posting or settlement on."""
-    candidates = [int(history.posted.max())] if history.size else []
-    if len(history.spell_start):
-        candidates.append(int(history.spell_start.max()))
-    return max(candidates) if candidates else 0
+def outcomes_known_until(history: LedgerHistory, requested: int) -> int:
+    """Return the last day whose payment outcomes the ledger can tell.
+
+    That is the requested day, or the last day any settlement was recorded if that is
+    earlier. A history imported as a snapshot records no payment after the day it was
+    taken, so its invoices still open then must not count as unpaid on later days.
+    """
+    if not len(history.spell_start):
+        return requested
+    return min(requested, int(history.spell_start.max()))
 
 
 def backtest_entity(
@@ -154,12 +158,13 @@ def backtest_entity(
             "Entity {entity} has no invoices; import a receivables history first.",
             entity=entity.code,
         )
-    known = (known_on or entity.today()).toordinal()
+    known = outcomes_known_until(history, examples_known_on(known_on, entity))
     examples = build_examples(history, policy, known)
-    cash_backtest = ForecastBacktest(history, policy, min(known, data_end(history)))
+    cash_backtest = ForecastBacktest(history, policy, known)
     result = run_backtest(
         history, examples, policy, folds, test_share, progress, on_fold=cash_backtest.add
     )
+    result.metrics["outcomes_known_on"] = dt.date.fromordinal(known).isoformat()
     return history, examples, result, cash_backtest
 
 
@@ -201,7 +206,7 @@ def train_models(
             version=(last or 0) + 1,
             status=ModelStatus.ACTIVE if usable else ModelStatus.REJECTED,
             created_by=actor,
-            trained_until=dt.date.fromordinal(min(examples_known_on(known_on, entity), NEVER)),
+            trained_until=dt.date.fromisoformat(result.metrics["outcomes_known_on"]),
             training_count=int((~np.isnan(examples.is_late)).sum()),
             policy=result.policy.as_dict() | {"blend": fitted.blend},
             feature_names=fitted.feature_names,

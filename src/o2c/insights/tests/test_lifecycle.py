@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
 import pytest
 import skops.io as sio
 from django.apps import apps
@@ -13,7 +14,7 @@ from o2c.insights.errors import InsightsError
 from o2c.insights.forecast import OpenOrder
 from o2c.insights.models import CustomerScore, InvoicePrediction, ModelStatus, ModelVersion
 from o2c.insights.persistence import load_estimators
-from o2c.ledger.models import Document
+from o2c.ledger.models import Allocation, Document
 from o2c.parties.models import LegalEntity, TimelineEvent
 from o2c.teams.models import Team, WorkItem, WorkKind
 
@@ -176,6 +177,21 @@ def test_tampered_artifact_rejected(habits_ledger, monkeypatch):
         load_estimators(bytes(data), version.artifact_sha256)
 
     assert raised.value.code == "model_artifact_changed"
+
+
+def test_backtest_stops_at_last_recorded_payment(habits_ledger):
+    # given a ledger whose last payment is long before the day asked for (a snapshot)
+    last_payment = max(Allocation.objects.values_list("allocated_on", flat=True))
+    history, examples, result, _ = services.backtest_entity(
+        habits_ledger["entity"], known_on=dt.date(2026, 1, 1), folds=FOLDS
+    )
+    due_after = history.due[examples.invoices] >= last_payment.toordinal()
+    table = backtest.format_table("LEDGER", result.metrics)
+
+    assert result.metrics["outcomes_known_on"] == last_payment.isoformat()
+    assert f"outcomes known on {last_payment.isoformat()}" in table
+    assert due_after.any()
+    assert np.isnan(examples.is_late[due_after]).all()
 
 
 def test_version_without_compact_models_still_predicts(habits_ledger, monkeypatch):
