@@ -100,7 +100,9 @@ class NewPasswordForm(auth_forms.PasswordChangeForm):
     def clean(self):
         cleaned_data = super().clean()
         password = cleaned_data.get("new_password1")
-        if password and self.user.check_password(password):
+        # Spaces around the old password would keep it in all but name.
+        candidates = {password, password.strip()} if password else set()
+        if any(self.user.check_password(candidate) for candidate in candidates):
             self.add_error(
                 "new_password1",
                 forms.ValidationError(

@@ -54,15 +54,18 @@ def test_api_token_command_shows_token_once(one_time_user):
     assert raw.startswith(token.prefix)
 
 
-def test_one_time_password_cannot_be_kept(client, one_time_user):
+@pytest.mark.parametrize(
+    "new_password", ["Temp-12345-abcde", "Temp-12345-abcde ", " Temp-12345-abcde\t"]
+)
+def test_one_time_password_cannot_be_kept(client, one_time_user, new_password):
     client.post("/accounts/login/", {"username": "new", "password": "Temp-12345-abcde"})
 
     response = client.post(
         "/accounts/password/",
         {
             "old_password": "Temp-12345-abcde",
-            "new_password1": "Temp-12345-abcde",
-            "new_password2": "Temp-12345-abcde",
+            "new_password1": new_password,
+            "new_password2": new_password,
         },
     )
 
