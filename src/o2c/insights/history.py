@@ -239,6 +239,7 @@ def load_history(entity: LegalEntity, customer_ids=None) -> LedgerHistory:
             "currency",
             "delivery_channel",
             F("customer__paperless_since"),
+            "amount",
         )
     )
     invoice_ids = np.array([row[0] for row in rows], dtype=np.int64)
@@ -246,7 +247,9 @@ def load_history(entity: LegalEntity, customer_ids=None) -> LedgerHistory:
     posted = np.array([row[3].toordinal() for row in rows], dtype=np.int64)
     electronic = np.array([_is_electronic(row[7], row[8], row[3]) for row in rows], dtype=bool)
 
-    spells = _settlement_spells(documents, {row[0]: row[5] for row in rows}, index_of)
+    # Allocations are in the invoice's own currency, so they are summed against its
+    # amount in that currency, not the base amount.
+    spells = _settlement_spells(documents, {row[0]: row[9] for row in rows}, index_of)
     disputes = [
         (invoice_id, opened_on or resolved_on, resolved_on)
         for invoice_id, opened_on, resolved_on in Dispute.objects.filter(

@@ -191,3 +191,32 @@ def test_before_due_policy_never_reads_invoice_date(entity, make_customer):
     assert "days_to_due" not in rows.names
     assert "mean_days_to_pay" not in rows.names
     assert rows.values[0] == pytest.approx(rows.values[1], nan_ok=True)
+
+
+@pytest.mark.parametrize(
+    "rate, paid, settled",
+    [("0.50", "100.00", True), ("2.00", "100.00", True), ("2.00", "60.00", False)],
+)
+def test_invoice_in_other_currency_settles_on_its_amount(
+    entity, customer, net30, rate, paid, settled
+):
+    # given a GBP invoice of 100 in a EUR entity, paid in full or in part
+    from o2c.fx.services import set_manual_rate
+    from o2c.ledger.services import allocate
+
+    paid_on = JAN + dt.timedelta(days=20)
+    for day in (JAN, paid_on):
+        set_manual_rate("GBP", day, Decimal(rate))
+    document = invoice(customer, "GB-1", JAN, "100.00", net30, currency="GBP")
+    payment = post_document(
+        customer=customer,
+        kind="payment",
+        number="P-GB-1",
+        document_date=paid_on,
+        amount=Decimal(paid),
+        currency="GBP",
+    )
+    allocate(document, payment, on=paid_on)
+    history = load_history(entity)
+
+    assert (history.outcome(history.index_of[document.pk]) is not None) is settled
