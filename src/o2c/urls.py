@@ -12,7 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from o2c.core.signin import AdminSignInForm
-from o2c.core.views import PasswordChangeView, SignInView
+from o2c.core.views import PasswordChangeDoneView, PasswordChangeView, SignInView
 
 # The administration site signs people in under the same limit as the application.
 admin.site.login_form = AdminSignInForm
@@ -23,7 +23,7 @@ urlpatterns = [
     path("accounts/password/", PasswordChangeView.as_view(), name="password_change"),
     path(
         "accounts/password/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
+        PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),

@@ -74,6 +74,17 @@ def test_one_time_password_cannot_be_kept(client, one_time_user, new_password):
     assert UserSettings.objects.get(user=one_time_user).must_change_password is True
 
 
+def test_password_pages_use_the_product_layout(client, one_time_user):
+    client.post("/accounts/login/", {"username": "new", "password": "Temp-12345-abcde"})
+
+    form = client.get("/accounts/password/").content.decode()
+    done = client.get("/accounts/password/done/").content.decode()
+
+    assert "Choose your password" in form
+    assert "Django administration" not in form
+    assert "Django administration" not in done
+
+
 def _sign_in(client, password, ip="10.0.0.1"):
     return client.post(
         "/accounts/login/", {"username": "new", "password": password}, REMOTE_ADDR=ip
