@@ -37,6 +37,7 @@ from o2c.insights.learning import (
     fit_models,
 )
 from o2c.insights.models import (
+    CustomerScore,
     ForecastSnapshot,
     InsightsSettings,
     InvoicePrediction,
@@ -422,6 +423,7 @@ def rescore_entity(entity: LegalEntity, as_of: dt.date | None = None) -> Rescore
     Predictions of invoices no longer open are removed; customer scores are kept per
     day, with a note when the score moved and a credit-review flag when it fell.
     """
+    _check_rescore_day(entity, as_of)
     predicted = predict_entity(entity, as_of)
     history, as_of = predicted.history, predicted.as_of
     customers = Customer.objects.filter(entity=entity).select_related("payment_term")
@@ -451,6 +453,36 @@ def rescore_entity(entity: LegalEntity, as_of: dt.date | None = None) -> Rescore
         flagged,
     )
     return RescoreResult(entity, as_of, len(predicted.invoices), stored_scores, flagged, method)
+
+
+def _check_rescore_day(entity: LegalEntity, as_of: dt.date | None) -> None:
+    """Raise unless `as_of` lies between the entity's last scoring and its today.
+
+    A rescore replaces the stored predictions and can open credit reviews, so a day in
+    the future, or before the scores already stored, would overwrite real work.
+    """
+    if as_of is None:
+        return
+    today = entity.today()
+    if as_of > today:
+        raise InsightsError(
+            "rescore_in_future",
+            "Cannot rescore entity {entity} as of {as_of}: that is after its today, {today}. "
+            "Give today or an earlier day.",
+            entity=entity.code,
+            as_of=as_of,
+            today=today,
+        )
+    last = CustomerScore.objects.filter(entity=entity).aggregate(last=Max("scored_on"))["last"]
+    if last is not None and as_of < last:
+        raise InsightsError(
+            "rescore_before_last",
+            "Cannot rescore entity {entity} as of {as_of}: it was last scored as of {last}, "
+            "and an earlier rescore would replace newer predictions. Give {last} or later.",
+            entity=entity.code,
+            as_of=as_of,
+            last=last,
+        )
 
 
 def rescore_all(as_of: dt.date | None = None) -> list[RescoreResult]:

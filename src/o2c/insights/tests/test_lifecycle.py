@@ -362,3 +362,17 @@ def test_settings_reject_unknown_prediction_point(entity):
         services.change_settings(entity, prediction_point="whenever")
 
     assert raised.value.code == "invalid_prediction_point"
+
+
+def test_rescore_refuses_future_and_older_days(habits_ledger):
+    entity = habits_ledger["entity"]
+    services.rescore_entity(entity, AS_OF)
+
+    with pytest.raises(InsightsError) as future:
+        services.rescore_entity(entity, entity.today() + dt.timedelta(days=1))
+    with pytest.raises(InsightsError) as older:
+        services.rescore_entity(entity, AS_OF - dt.timedelta(days=1))
+
+    assert future.value.code == "rescore_in_future"
+    assert older.value.code == "rescore_before_last"
+    assert str(AS_OF) in older.value.message

@@ -134,10 +134,13 @@ def test_forecast_and_models_for_leaders_only(scored, make_user, client):
     assert models.json()[0]["verdict"] == {"days_late": True, "late_risk": True}
 
 
-def test_dashboard_panel_shows_forecast_band_to_leaders(scored, rf):
+def test_dashboard_panel_shows_forecast_band_to_leaders(habits_ledger, monkeypatch, rf):
     # given the forecasts stored 13 weeks ago and today
-    entity = scored["entity"]
+    entity = habits_ledger["entity"]
+    monkeypatch.setattr(services, "verdict", lambda metrics: {"days_late": True, "late_risk": True})
+    services.train_models(entity, known_on=AS_OF, folds=2)
     services.rescore_entity(entity, AS_OF - dt.timedelta(days=91))
+    services.rescore_entity(entity, AS_OF)
     request = rf.get("/")
 
     leader_panel = render_panels("dashboard_panels", request, entity, AS_OF, True)
