@@ -1,5 +1,6 @@
 """Reads of predictions, scores and models that apply the person's scope."""
 
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 
 from o2c.insights.models import CustomerScore, InvoicePrediction, ModelVersion
@@ -33,9 +34,16 @@ def led_entity(user, code: str | None = None) -> LegalEntity:
 
 
 def flagged_scores(user, limit: int = 200):
-    """Return the latest flagged scores of the customers the person may see."""
+    """Return the flagged scores that are still their customer's latest, for the customers
+    the person may see. A flag ends when a newer score replaces it."""
+    latest_day = (
+        CustomerScore.objects.filter(customer=OuterRef("customer"))
+        .order_by("-scored_on")
+        .values("scored_on")[:1]
+    )
     return (
         CustomerScore.objects.filter(flagged=True, customer__in=visible_customers(user))
+        .filter(scored_on=Subquery(latest_day))
         .select_related("customer", "entity")
         .order_by("-scored_on", "score")[:limit]
     )

@@ -205,6 +205,26 @@ def test_credit_review_lists_flagged_in_scope(scored, make_user, client):
     assert theirs.number not in html
 
 
+def test_credit_review_drops_flag_after_newer_score(scored, make_user, client):
+    member, _, mine, _ = people(scored, make_user)
+    from o2c.insights.models import CustomerScore
+
+    flagged = CustomerScore.objects.get(customer=mine)
+    flagged.flagged = True
+    flagged.change_note = "Score 900 → 400"
+    flagged.save()
+    newer = CustomerScore.objects.get(pk=flagged.pk)
+    newer.pk = None
+    newer.scored_on = flagged.scored_on + dt.timedelta(days=1)
+    newer.flagged = False
+    newer.save()
+    client.force_login(member)
+
+    html = client.get("/insights/credit-review/").content.decode()
+
+    assert mine.number not in html
+
+
 def test_pages_need_sign_in(client):
     assert client.get("/insights/").status_code == 302
     assert client.get("/api/insights/models").status_code == 401
