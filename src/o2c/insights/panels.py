@@ -42,18 +42,23 @@ def dashboard_panel(request, entity, as_of: dt.date, whole_entity: bool) -> str 
     return render_to_string("insights/_forecast_panel.html", context, request=request)
 
 
-def forecast_context(entity, as_of: dt.date, compute: bool = False) -> dict:
+def forecast_context(
+    entity, as_of: dt.date, compute: bool = False, currency: str | None = None
+) -> dict:
     """Return the chart and table of the forecast made 13 weeks ago and the one made now.
 
     The dashboard reads stored forecasts only (the nightly rescore stores them), so it
     runs a fixed handful of queries. With `compute`, a missing forecast is recomputed
-    with the current model from what the ledger showed that day.
+    with the current model from what the ledger showed that day. `currency` picks one
+    of the forecast's currencies (default: the entity's own).
     """
     version = services.active_version(entity)
     past_on = as_of - dt.timedelta(days=HORIZON_DAYS)
     past, past_made_on = _forecast(entity, past_on, compute)
     current, current_made_on = _forecast(entity, as_of, compute)
-    currency = entity.base_currency
+    currency = currency or entity.base_currency
+    if currency not in current and currency not in past:
+        currency = entity.base_currency
     if currency not in current and currency not in past:
         currency = next(iter(current or past), currency)
     past_weeks = past.get(currency, [])

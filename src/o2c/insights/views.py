@@ -75,7 +75,7 @@ def forecast(request):
     """Show the cash forecast by week with its band, for an entity the person leads."""
     entity = selectors.led_entity(request.user, request.GET.get("entity"))
     as_of = _as_of(request.GET.get("as_of"), entity)
-    context = forecast_context(entity, as_of, compute=True)
+    context = forecast_context(entity, as_of, compute=True, currency=request.GET.get("currency"))
     context["entities"] = list(led_entities(request.user).order_by("code"))
     return render(request, "insights/forecast.html", context)
 

@@ -225,6 +225,37 @@ def test_credit_review_drops_flag_after_newer_score(scored, make_user, client):
     assert mine.number not in html
 
 
+def test_forecast_page_shows_each_currency(habits_ledger, make_user, client, monkeypatch):
+    # given an open invoice in a second currency
+    from o2c.fx.services import set_manual_rate
+    from o2c.ledger.services import post_document
+
+    entity = habits_ledger["entity"]
+    issued = AS_OF - dt.timedelta(days=5)
+    set_manual_rate("USD", issued, Decimal("1.25"))
+    post_document(
+        customer=habits_ledger["customers"]["LATE1"],
+        kind="invoice",
+        number="US-1",
+        document_date=issued,
+        amount=Decimal("500.00"),
+        currency="USD",
+    )
+    monkeypatch.setattr(services, "verdict", lambda metrics: {"days_late": True, "late_risk": True})
+    services.train_models(entity, known_on=AS_OF, folds=2)
+    services.rescore_entity(entity, AS_OF)
+    _, leader, _, _ = people(habits_ledger, make_user)
+    client.force_login(leader)
+
+    own = client.get(f"/insights/forecast/?as_of={AS_OF}").content.decode()
+    dollars = client.get(f"/insights/forecast/?as_of={AS_OF}&currency=USD").content.decode()
+
+    assert f"By week ({entity.base_currency})" in own
+    assert "currency=USD" in own
+    assert "By week (USD)" in dollars
+    assert f"currency={entity.base_currency}" in dollars
+
+
 def test_pages_need_sign_in(client):
     assert client.get("/insights/").status_code == 302
     assert client.get("/api/insights/models").status_code == 401
