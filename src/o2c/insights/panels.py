@@ -54,8 +54,8 @@ def forecast_context(
     """
     version = services.active_version(entity)
     past_on = as_of - dt.timedelta(days=HORIZON_DAYS)
-    past, past_made_on = _forecast(entity, past_on, compute)
-    current, current_made_on = _forecast(entity, as_of, compute)
+    past, past_made_on, past_recomputed = _forecast(entity, past_on, compute)
+    current, current_made_on, _ = _forecast(entity, as_of, compute)
     currency = currency or entity.base_currency
     if currency not in current and currency not in past:
         currency = entity.base_currency
@@ -84,6 +84,7 @@ def forecast_context(
         "chart": charts.forecast_band(rows, currency) if rows else "",
         "rows": rows,
         "past_on": past_made_on,
+        "past_recomputed": past_recomputed,
         "current_on": current_made_on,
         "past_inside": inside,
         "past_weeks": len(covered),
@@ -93,8 +94,10 @@ def forecast_context(
     }
 
 
-def _forecast(entity, on: dt.date, compute: bool) -> tuple[dict[str, list], dt.date | None]:
-    """Return {currency: weeks} of the forecast made on `on` (or up to a week before)."""
+def _forecast(entity, on: dt.date, compute: bool) -> tuple[dict[str, list], dt.date | None, bool]:
+    """Return ({currency: weeks}, day made, recomputed) of the forecast made on `on` (or
+    up to a week before). Recomputed means no forecast was stored then, and today's
+    model, which may have learnt from the outcomes since, made it again."""
     stored = list(
         ForecastSnapshot.objects.filter(
             entity=entity, made_on__lte=on, made_on__gte=on - dt.timedelta(days=SNAPSHOT_SLACK_DAYS)
@@ -102,8 +105,8 @@ def _forecast(entity, on: dt.date, compute: bool) -> tuple[dict[str, list], dt.d
     )
     if stored:
         made_on = stored[0].made_on
-        return {s.currency: s.weeks for s in stored if s.made_on == made_on}, made_on
+        return {s.currency: s.weeks for s in stored if s.made_on == made_on}, made_on, False
     if not compute:
-        return {}, None
+        return {}, None, False
     made = services.entity_forecast(entity, on)
-    return {currency: result.weeks for currency, result in made.items()}, on
+    return {currency: result.weeks for currency, result in made.items()}, on, True

@@ -256,6 +256,17 @@ def test_forecast_page_shows_each_currency(habits_ledger, make_user, client, mon
     assert f"currency={entity.base_currency}" in dollars
 
 
+def test_forecast_page_marks_recomputed_past_forecast(scored, make_user, client):
+    # given no forecast stored 13 weeks before the day shown
+    _, leader, _, _ = people(scored, make_user)
+    client.force_login(leader)
+
+    html = client.get(f"/insights/forecast/?as_of={AS_OF}").content.decode()
+
+    assert "so the current model made it again" in html
+    assert "coverage is optimistic" in html
+
+
 def test_pages_need_sign_in(client):
     assert client.get("/insights/").status_code == 302
     assert client.get("/api/insights/models").status_code == 401
