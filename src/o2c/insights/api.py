@@ -1,9 +1,11 @@
 """REST endpoints: invoice predictions, customer scores, late risk, forecast and models."""
 
 import datetime as dt
+from typing import Annotated
 
 from django.http import Http404
 from ninja import Router, Schema
+from pydantic import Field
 
 from o2c.insights import selectors, services
 from o2c.insights.errors import InsightsError
@@ -14,6 +16,8 @@ from o2c.teams.selectors import visible_customers
 
 router = Router()
 MAX_ITEMS = 500
+# A primary key the database can store: a positive signed 64-bit integer.
+RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class ReasonOut(Schema):
@@ -64,8 +68,8 @@ class CustomerScoreOut(Schema):
 
 class LateRiskIn(Schema):
     as_of: dt.date
-    document_ids: list[int] = []
-    customer_ids: list[int] = []
+    document_ids: list[RecordId] = []
+    customer_ids: list[RecordId] = []
 
 
 class LateRiskOut(Schema):
@@ -141,6 +145,7 @@ def get_score(request, customer_id: int):
 @router.post("/late-risk", response=LateRiskOut)
 def post_late_risk(request, payload: LateRiskIn):
     """Return the late-payment probability of invoices or customers the person may see."""
+    services.check_day(payload.as_of)
     if bool(payload.document_ids) == bool(payload.customer_ids):
         raise InsightsError(
             "late_risk_subject", "Send either document_ids or customer_ids, not both or neither."
@@ -171,7 +176,7 @@ def post_late_risk(request, payload: LateRiskIn):
 def get_forecast(request, entity: str | None = None, as_of: dt.date | None = None):
     """Return the cash forecast of an entity the person leads, per currency."""
     chosen = selectors.led_entity(request.user, entity)
-    results = services.entity_forecast(chosen, as_of or chosen.today())
+    results = services.entity_forecast(chosen, services.check_day(as_of or chosen.today()))
     return [
         {
             "currency": result.currency,

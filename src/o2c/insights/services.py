@@ -7,6 +7,7 @@ prediction, each customer's score with a note of what changed, and the cash fore
 
 import datetime as dt
 import logging
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -57,6 +58,46 @@ logger = logging.getLogger(__name__)
 
 RESIDUALS_KEPT = 2000
 DEFAULT_TERM_DAYS = 30
+MAX_FOLDS = 60
+# A plausibility bound, not a business rule: a date outside it is a typing error.
+EARLIEST_DAY = dt.date(1900, 1, 1)
+LATEST_DAY = dt.date(2200, 12, 31)
+
+
+def check_folds(folds: int) -> int:
+    """Return `folds` if a backtest can cut that many folds; raise InsightsError otherwise."""
+    if not 1 <= folds <= MAX_FOLDS:
+        raise InsightsError(
+            "invalid_folds",
+            "Invalid number of folds {folds}: use 1 to {maximum}.",
+            maximum=MAX_FOLDS,
+            folds=folds,
+        )
+    return folds
+
+
+def check_test_share(share: float) -> float:
+    """Return `share` if it is a finite number strictly between 0 and 1; raise otherwise."""
+    if not (math.isfinite(share) and 0 < share < 1):
+        raise InsightsError(
+            "invalid_test_share",
+            "Invalid test share {share}: use a number greater than 0 and less than 1.",
+            share=share,
+        )
+    return share
+
+
+def check_day(day: dt.date) -> dt.date:
+    """Return `day` if predictions and forecasts can be made on it; raise otherwise."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InsightsError(
+            "invalid_day",
+            "Invalid date {day}: use a date from {earliest} to {latest}.",
+            earliest=EARLIEST_DAY.isoformat(),
+            latest=LATEST_DAY.isoformat(),
+            day=day.isoformat(),
+        )
+    return day
 
 
 # Settings ---------------------------------------------------------------------------
@@ -151,6 +192,10 @@ def backtest_entity(
 ):
     """Run the rolling-origin backtest of the entity; return (history, examples, result,
     forecast backtest)."""
+    check_folds(folds)
+    check_test_share(test_share)
+    if known_on is not None:
+        check_day(known_on)
     policy = policy_for(entity)
     history = load_history(entity)
     if history.size == 0:
@@ -323,7 +368,7 @@ def predict_entity(
     entity: LegalEntity, as_of: dt.date | None = None, customer_ids=None
 ) -> EntityPredictions:
     """Predict every invoice of the entity open on `as_of` (optionally some customers')."""
-    as_of = as_of or entity.today()
+    as_of = check_day(as_of or entity.today())
     version, model = loaded_model(entity)
     policy = _policy_of(version, entity)
     history = load_history(entity)

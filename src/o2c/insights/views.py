@@ -86,6 +86,7 @@ def _as_of(text, entity):
     if not text:
         return entity.today()
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise Http404("Invalid date.") from None
+    return services.check_day(day)

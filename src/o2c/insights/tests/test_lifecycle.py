@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import skops.io as sio
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from o2c.insights import backtest, services
 from o2c.insights.errors import InsightsError
@@ -376,3 +376,42 @@ def test_rescore_refuses_future_and_older_days(habits_ledger):
     assert future.value.code == "rescore_in_future"
     assert older.value.code == "rescore_before_last"
     assert str(AS_OF) in older.value.message
+
+
+@pytest.mark.parametrize("folds", ["0", "-3", "61"])
+def test_command_rejects_folds_out_of_range(folds):
+    with pytest.raises(CommandError) as raised:
+        call_command("insights", "backtest", "--folds", folds)
+
+    assert "use 1 to 60" in str(raised.value)
+
+
+@pytest.mark.parametrize("share", ["nan", "inf", "0", "1", "1.5", "-1"])
+def test_command_rejects_invalid_test_share(share):
+    with pytest.raises(CommandError) as raised:
+        call_command("insights", "train", "--test-share", share)
+
+    assert "greater than 0 and less than 1" in str(raised.value)
+
+
+def test_command_rejects_far_date():
+    with pytest.raises(CommandError) as raised:
+        call_command("insights", "rescore", "--as-of", "9999-12-31")
+
+    assert "from 1900-01-01 to 2200-12-31" in str(raised.value)
+
+
+@pytest.mark.parametrize("option", ["--as-of", "--known-on"])
+def test_malformed_date_is_usage_error(option):
+    action = "rescore" if option == "--as-of" else "backtest"
+    with pytest.raises(CommandError) as raised:
+        call_command("insights", action, option, "2026-02-31")
+
+    assert f"argument {option}: Invalid date '2026-02-31'" in str(raised.value)
+
+
+def test_backtest_rejects_zero_folds(entity):
+    with pytest.raises(InsightsError) as raised:
+        services.backtest_entity(entity, folds=0)
+
+    assert raised.value.code == "invalid_folds"

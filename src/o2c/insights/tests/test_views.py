@@ -270,3 +270,30 @@ def test_forecast_page_marks_recomputed_past_forecast(scored, make_user, client)
 def test_pages_need_sign_in(client):
     assert client.get("/insights/").status_code == 302
     assert client.get("/api/insights/models").status_code == 401
+
+
+def test_forecast_rejects_far_date(habits_ledger, make_user, client):
+    _, leader, _, _ = people(habits_ledger, make_user)
+    client.force_login(leader)
+
+    api = client.get("/api/insights/forecast?as_of=9999-12-31")
+    page = client.get("/insights/forecast/?as_of=9999-12-31")
+
+    assert api.status_code == 400
+    assert api.json()["code"] == "invalid_day"
+    assert page.status_code == 400
+    assert "2200-12-31" in page.content.decode()
+
+
+@pytest.mark.parametrize("field", ["document_ids", "customer_ids"])
+def test_late_risk_rejects_oversized_id(habits_ledger, make_user, client, field):
+    member, _, _, _ = people(habits_ledger, make_user)
+    client.force_login(member)
+
+    response = client.post(
+        "/api/insights/late-risk",
+        {"as_of": AS_OF.isoformat(), field: [2**63]},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 422

@@ -1,5 +1,6 @@
 """`o2c insights backtest|train|rescore|settings`: the models' lifecycle from the console."""
 
+import argparse
 import datetime as dt
 import json
 from pathlib import Path
@@ -18,9 +19,38 @@ DEFAULT_OUTPUT = paths.PROJECT_DIR / "benchmarks" / "results"
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
-        raise CommandError(f"{text!r} is not a date in the form YYYY-MM-DD.") from None
+        raise argparse.ArgumentTypeError(
+            f"Invalid date {text!r}: use the form YYYY-MM-DD."
+        ) from None
+    return _checked(services.check_day, day)
+
+
+def _folds(text: str) -> int:
+    try:
+        folds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"Invalid number of folds {text!r}: use a whole number."
+        ) from None
+    return _checked(services.check_folds, folds)
+
+
+def _share(text: str) -> float:
+    try:
+        share = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"Invalid test share {text!r}: use a number.") from None
+    return _checked(services.check_test_share, share)
+
+
+def _checked(check, value):
+    """Apply a service check and report its error as an invalid argument."""
+    try:
+        return check(value)
+    except O2CError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
 
 
 class Command(BaseCommand):
@@ -35,13 +65,16 @@ class Command(BaseCommand):
             action = actions.add_parser(name, help=text)
             action.add_argument("--entity", action="append", help="Entity code (repeatable).")
             action.add_argument(
-                "--folds", type=int, default=DEFAULT_FOLDS, help="Number of time-ordered folds."
+                "--folds",
+                type=_folds,
+                default=DEFAULT_FOLDS,
+                help=f"Number of time-ordered folds (1-{services.MAX_FOLDS}).",
             )
             action.add_argument(
                 "--test-share",
-                type=float,
+                type=_share,
                 default=DEFAULT_TEST_SHARE,
-                help="Share of the labelled date range used for testing (0-1).",
+                help="Share of the labelled date range used for testing (between 0 and 1).",
             )
             action.add_argument(
                 "--known-on",
