@@ -154,6 +154,10 @@ def predict_queries(
 
     predictions = []
     for row, query in enumerate(queries):
+        figures = {
+            "_customer_mean": float(matrix.customer_mean_days_late[row]),
+            "_customer_share": float(matrix.customer_share_late[row]),
+        }
         row_values = dict(zip(names, values[row].tolist(), strict=True))
         floor = float(query.on - query.due + 1) if query.invoice is not None else -math.inf
         point, low, high, probability = condition_on_open(
@@ -161,13 +165,18 @@ def predict_queries(
         )
         found = []
         if risk_effects is not None:
-            found += reason_words.top_reasons(names, values[row], risk_effects[row], "risk")
+            found += reason_words.top_reasons(
+                names, values[row], risk_effects[row], "risk", figures=figures
+            )
         if day_effects is not None:
-            found += reason_words.top_reasons(names, values[row], day_effects[row], "days", 2)
+            found += reason_words.top_reasons(
+                names, values[row], day_effects[row], "days", 2, figures=figures
+            )
         if risk_effects is None and day_effects is None:
-            found = transparent_reasons(row_values)
+            found = transparent_reasons(row_values | figures)
         if floor > 1 + policy.late_after_days:
             found.insert(0, _already_late_reason(floor - 1))
+        found = reason_words.unique(found)
         predictions.append(
             Prediction(
                 index=query.invoice,
@@ -250,7 +259,7 @@ def transparent_reasons(values: dict) -> list[dict]:
 def _already_late_reason(days: float) -> dict:
     return {
         "feature": "days_past_due",
-        "text": f"is already {round(days)} days past due and still open",
+        "text": f"is already {reason_words.plural(days, 'day')} past due and still open",
         "effect": 0.0,
         "kind": "rule",
     }

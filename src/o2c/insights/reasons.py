@@ -15,6 +15,11 @@ from o2c.insights.features import RECENT_COUNT
 TOP_REASONS = 3
 WEEKDAYS = list(calendar.day_name)
 MONTHS = list(calendar.month_name)
+NO_HISTORY = "has no settled invoice on record yet"
+# The customer's own history figures, passed along with the features: the features
+# `mean_days_late` and `share_late` are shrunk toward all customers, so a sentence
+# about the customer's history states these instead.
+RAW_FIGURES = ("_customer_mean", "_customer_share")
 
 
 def _days(value: float) -> str:
@@ -25,9 +30,10 @@ def _days(value: float) -> str:
     return f"{days} {word} {'late' if value > 0 else 'early'}"
 
 
-def _count(value: float, singular: str, plural: str | None = None) -> str:
+def plural(value: float, singular: str, many: str | None = None) -> str:
+    """Return a rounded count with its noun, singular for 1: "1 day", "3 days"."""
     number = round(value)
-    return f"{number} {singular if number == 1 else (plural or singular + 's')}"
+    return f"{number} {singular if number == 1 else (many or singular + 's')}"
 
 
 def describe_fact(name: str, values: dict) -> str | None:
@@ -35,17 +41,13 @@ def describe_fact(name: str, values: dict) -> str | None:
     value = values.get(name)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         if name in ("recent_mean_days_late", "mean_days_late", "weighted_days_late"):
-            return "has no settled invoice on record yet"
+            return NO_HISTORY
         return None
-    count = values.get("history_count") or 0
-    recent = min(RECENT_COUNT, int(count))
+    count = int(values.get("history_count") or 0)
+    recent = min(RECENT_COUNT, count)
     facts = {
-        "history_count": lambda: f"has {_count(value, 'settled invoice')} on record",
-        "mean_days_late": lambda: (
-            f"paid {_count(count, 'earlier invoice')} {_days(value)} on average"
-            if count
-            else "has no settled invoice on record yet"
-        ),
+        "history_count": lambda: f"has {plural(value, 'settled invoice')} on record",
+        "mean_days_late": lambda: _mean_fact(values, count),
         "recent_mean_days_late": lambda: (
             f"paid the last {recent} invoices {_days(value)} on average"
             if recent > 1
@@ -53,12 +55,23 @@ def describe_fact(name: str, values: dict) -> str | None:
         ),
         "weighted_days_late": lambda: f"paid recent invoices {_days(value)} on average",
         "trend_days_late": lambda: (
-            f"pays {abs(round(value))} days {'later' if value > 0 else 'sooner'} lately than before"
+            f"pays {plural(abs(value), 'day')} {'later' if value > 0 else 'sooner'} lately"
+            " than before"
+            if round(value)
+            else None
         ),
-        "spread_days_late": lambda: f"pays irregularly (delays vary by ±{round(value)} days)",
-        "share_late": lambda: f"paid {round(value * 100)} % of past invoices late",
+        "spread_days_late": lambda: (
+            f"pays irregularly (delays vary by ±{plural(value, 'day')})"
+            if round(value)
+            else "pays regularly (delays vary by less than a day)"
+        ),
+        "share_late": lambda: _share_fact(values, count),
         "weighted_share_late": lambda: f"paid {round(value * 100)} % of recent invoices late",
-        "worst_recent_days_late": lambda: f"paid one of the last {recent} invoices {_days(value)}",
+        "worst_recent_days_late": lambda: (
+            f"paid one of the last {recent} invoices {_days(value)}"
+            if recent > 1
+            else f"paid the last invoice {_days(value)}"
+        ),
         "channel_mean_days_late": lambda: (
             f"paid invoices on this billing channel {_days(value)} on average"
         ),
@@ -73,21 +86,25 @@ def describe_fact(name: str, values: dict) -> str | None:
         ),
         "undisputed_mean_days_late": lambda: f"paid undisputed invoices {_days(value)} on average",
         "dispute_share": lambda: f"disputed {round(value * 100)} % of past invoices",
-        "days_since_payment": lambda: f"last settled an invoice {_count(value, 'day')} ago",
-        "mean_days_to_pay": lambda: f"took {_count(value, 'day')} to pay on average",
-        "open_count": lambda: f"has {_count(value, 'other open invoice')}",
-        "open_past_due_count": lambda: f"has {_count(value, 'other invoice')} open past due",
+        "days_since_payment": lambda: (
+            f"last settled an invoice {plural(value, 'day')} ago"
+            if round(value)
+            else "settled an invoice today"
+        ),
+        "mean_days_to_pay": lambda: f"took {plural(value, 'day')} to pay on average",
+        "open_count": lambda: f"has {plural(value, 'other open invoice')}",
+        "open_past_due_count": lambda: f"has {plural(value, 'other invoice')} open past due",
         "open_max_days_past_due": lambda: (
-            f"has an invoice {_count(value, 'day')} past due"
+            f"has another invoice {plural(value, 'day')} past due"
             if value > 0
-            else "has nothing past due"
+            else "has no other invoice past due"
         ),
         "open_amount_ratio": lambda: f"owes {value:.1f} times a usual invoice on other items",
-        "recent_invoice_count": lambda: f"was invoiced {_count(value, 'time')} in the last 90 days",
+        "recent_invoice_count": lambda: f"was invoiced {plural(value, 'time')} in the last 90 days",
         "log_amount": lambda: f"the invoice amount is {math.expm1(value):,.0f}",
         "amount_ratio": lambda: f"the invoice is {value:.1f} times the customer's usual amount",
-        "term_days": lambda: f"the payment term is {_count(value, 'day')}",
-        "days_to_due": lambda: f"the invoice falls due {_count(value, 'day')} after issue",
+        "term_days": lambda: f"the payment term is {plural(value, 'day')}",
+        "days_to_due": lambda: f"the invoice falls due {plural(value, 'day')} after issue",
         "due_weekday": lambda: f"it falls due on a {WEEKDAYS[int(value)]}",
         "due_day": lambda: f"it falls due on day {int(value)} of the month",
         "due_month": lambda: f"it falls due in {MONTHS[int(value)]}",
@@ -95,23 +112,59 @@ def describe_fact(name: str, values: dict) -> str | None:
         "invoice_disputed": lambda: (
             "this invoice is disputed" if value >= 0.5 else "this invoice is not disputed"
         ),
-        "open_disputes": lambda: f"has {_count(value, 'other dispute')} open",
-        "disputes_last_year": lambda: f"opened {_count(value, 'dispute')} in the last 12 months",
-        "broken_promises": lambda: f"broke {_count(value, 'promise')} to pay in the last 90 days",
+        "open_disputes": lambda: f"has {plural(value, 'other dispute')} open",
+        "disputes_last_year": lambda: f"opened {plural(value, 'dispute')} in the last 12 months",
+        "broken_promises": lambda: f"broke {plural(value, 'promise')} to pay in the last 90 days",
     }
     maker = facts.get(name)
     return maker() if maker else None
 
 
+def _raw(values: dict, name: str) -> float | None:
+    value = values.get(name)
+    if value is None or math.isnan(value):
+        return None
+    return value
+
+
+def _mean_fact(values: dict, count: int) -> str | None:
+    """Return the customer's own average delay, not the figure shrunk toward all customers."""
+    if not count:
+        return NO_HISTORY
+    mean = _raw(values, "_customer_mean")
+    if mean is None:
+        return None
+    if count == 1:
+        return f"paid the one earlier invoice {_days(mean)}"
+    return f"paid {count} earlier invoices {_days(mean)} on average"
+
+
+def _share_fact(values: dict, count: int) -> str | None:
+    """Return the customer's own share of late invoices, with the counts behind it."""
+    if not count:
+        return NO_HISTORY
+    share = _raw(values, "_customer_share")
+    if share is None:
+        return None
+    late = round(share * count)
+    return f"paid {late} of {plural(count, 'past invoice')} late ({round(share * 100)} %)"
+
+
 def top_reasons(
-    names: list[str], row: np.ndarray, effects: np.ndarray, kind: str, limit: int = TOP_REASONS
+    names: list[str],
+    row: np.ndarray,
+    effects: np.ndarray,
+    kind: str,
+    limit: int = TOP_REASONS,
+    figures: dict | None = None,
 ) -> list[dict]:
     """Return the strongest reasons of one prediction.
 
     `effects` are the contributions of each feature: in probability for kind "risk", in
-    days for kind "days". Features whose fact cannot be said are skipped.
+    days for kind "days". Features without a fact to state are skipped. `figures` adds
+    the customer's own history figures (see `RAW_FIGURES`).
     """
-    values = dict(zip(names, row.tolist(), strict=True))
+    values = dict(zip(names, row.tolist(), strict=True)) | (figures or {})
     order = np.argsort(-np.abs(effects))
     reasons = []
     for column in order:
@@ -136,11 +189,25 @@ def effect_words(reason: dict) -> str:
         return ""
     if reason["kind"] == "risk":
         points = round(abs(effect) * 100)
-        return f"{'raises' if effect > 0 else 'lowers'} the risk by {points} points"
+        if points == 0:
+            return "moves the risk by less than a point"
+        return f"{'raises' if effect > 0 else 'lowers'} the risk by {plural(points, 'point')}"
     days = round(abs(effect))
     if days == 0:
         return "moves the date by less than a day"
-    return f"{'later' if effect > 0 else 'earlier'} by {days} day{'s' if days != 1 else ''}"
+    return f"{'later' if effect > 0 else 'earlier'} by {plural(days, 'day')}"
+
+
+def unique(reasons: list[dict]) -> list[dict]:
+    """Return the reasons without repeats of a feature or of a sentence, the first one kept."""
+    seen_features, seen_texts, result = set(), set(), []
+    for reason in reasons:
+        if reason["feature"] in seen_features or reason["text"] in seen_texts:
+            continue
+        seen_features.add(reason["feature"])
+        seen_texts.add(reason["text"])
+        result.append(reason)
+    return result
 
 
 def sentence(reason: dict) -> str:

@@ -43,18 +43,48 @@ def invoice_detail(request, document_id: int):
             None,
         )
     reasons = []
+    sources = None
     if prediction is not None:
         reasons = prediction.reasons
+        version = prediction.model_version
+        verdict = version.verdict if version is not None else {}
+        sources = _sources(version, verdict.get("days_late"), verdict.get("late_risk"))
     elif live is not None:
         reasons = live.reasons
+        model = predicted.model
+        usable = model.fitted is not None
+        sources = _sources(
+            predicted.version, usable and model.use_days_late, usable and model.use_late_risk
+        )
     context = {
         "document": document,
         "prediction": prediction,
         "live": live,
         "live_pay_on": _date_of(live.pay_on) if live else None,
         "reasons": [sentence(reason) for reason in reasons],
+        "sources": sources,
     }
     return render(request, "insights/invoice_detail.html", context)
+
+
+RULE = "the customer-history rule"
+
+
+def _sources(version, date_by_model, risk_by_model) -> dict:
+    """Return the source of the date and of the risk. Each model is used only if it passed
+    its backtest, otherwise the customer-history rule replaces it."""
+
+    def source(by_model: bool, model_name: str) -> str:
+        if version is None:
+            return f"{RULE} (no model in use)"
+        if by_model:
+            return f"the payment model v{version.version}"
+        return f"{RULE} (the {model_name} model of v{version.version} did not pass its backtest)"
+
+    return {
+        "date": source(bool(date_by_model), "days-late"),
+        "risk": source(bool(risk_by_model), "late-risk"),
+    }
 
 
 def _date_of(ordinal: int):

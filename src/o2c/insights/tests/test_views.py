@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from o2c.core.panels import render_panels
+from o2c.core.templatetags.money import amount as money_amount
 from o2c.insights import services
 from o2c.insights.models import InvoicePrediction
 from o2c.insights.scoring import loss_model
@@ -297,3 +298,37 @@ def test_late_risk_rejects_oversized_id(habits_ledger, make_user, client, field)
     )
 
     assert response.status_code == 422
+
+
+@pytest.fixture
+def risk_model_only(habits_ledger, monkeypatch):
+    monkeypatch.setattr(
+        services, "verdict", lambda metrics: {"days_late": False, "late_risk": True}
+    )
+    services.train_models(habits_ledger["entity"], known_on=AS_OF, folds=2)
+    services.rescore_entity(habits_ledger["entity"], AS_OF)
+    return habits_ledger
+
+
+def test_invoice_page_date_source_rule(risk_model_only, make_user, client):
+    member, _, mine, _ = people(risk_model_only, make_user)
+    own = InvoicePrediction.objects.filter(customer=mine).first()
+    client.force_login(member)
+
+    html = client.get(f"/insights/invoices/{own.document_id}/").content.decode()
+
+    version = own.model_version.version
+    assert f"the date from the customer-history rule (the days-late model of v{version}" in html
+    assert f"the risk from the payment model v{version}." in html
+
+
+def test_invoice_page_shows_amount_at_currency_decimals(scored, make_user, client):
+    member, _, mine, _ = people(scored, make_user)
+    own = InvoicePrediction.objects.filter(customer=mine).first()
+    client.force_login(member)
+
+    html = client.get(f"/insights/invoices/{own.document_id}/").content.decode()
+
+    document = own.document
+    assert money_amount(document.amount, document.currency) in html
+    assert f"{document.amount:,.4f}" not in html
