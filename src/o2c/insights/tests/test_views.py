@@ -332,3 +332,18 @@ def test_invoice_page_shows_amount_at_currency_decimals(scored, make_user, clien
     document = own.document
     assert money_amount(document.amount, document.currency) in html
     assert f"{document.amount:,.4f}" not in html
+
+
+def test_invoice_overdue_beyond_history_has_no_date(scored, make_user, client):
+    # given a prediction for an invoice older than almost every paid one (no upper bound)
+    member, _, mine, _ = people(scored, make_user)
+    own = InvoicePrediction.objects.filter(customer=mine).first()
+    own.pay_low_on = own.pay_on
+    own.pay_high_on = None
+    own.save()
+    client.force_login(member)
+
+    html = client.get(f"/insights/invoices/{own.document_id}/").content.decode()
+
+    assert "overdue longer than almost every invoice paid so far" in html
+    assert f"not before {own.pay_low_on:%Y-%m-%d}" in html
