@@ -4,7 +4,7 @@ The backtest of `o2c insights backtest` predicts each invoice on its invoice dat
 what the ledger showed then. This script scores two estimators that read later outcomes,
 which the backtest forbids, on the same test range (the later half of the invoice
 dates). Their figures show how much of the outcome the file's columns explain at all.
-The test range holds a few more invoices than the backtest's, which leaves out
+The test range has a few more invoices than the backtest's, which leaves out
 invoices paid on their invoice date.
 
 - leave one out: each invoice is scored by the customer's mean days late over all

@@ -53,8 +53,8 @@ COMPACT_FEATURES = (
 )
 COMPACT_WEIGHT = 0.5
 # The median regression is a linear programme whose solving time grows faster than its
-# rows (about 0.4 s for 3,000 rows and 15 s for 20,000 here), so it is fitted on a
-# random sample of the paid examples when there are more.
+# rows: about 0.4 s for 3,000 rows and 15 s for 20,000, measured on a 2-core machine.
+# So it is fitted on a random sample of the paid examples when there are more.
 MEDIAN_MAX_ROWS = 3000
 # Older examples weigh less, so the models follow drifts in payment behaviour.
 RECENCY_HALF_LIFE_DAYS = 365

@@ -16,10 +16,6 @@ TOP_REASONS = 3
 WEEKDAYS = list(calendar.day_name)
 MONTHS = list(calendar.month_name)
 NO_HISTORY = "has no settled invoice on record yet"
-# The customer's own history figures, passed along with the features: the features
-# `mean_days_late` and `share_late` are shrunk toward all customers, so a sentence
-# about the customer's history states these instead.
-RAW_FIGURES = ("_customer_mean", "_customer_share")
 
 
 def _days(value: float) -> str:
@@ -36,10 +32,20 @@ def plural(value: float, singular: str, many: str | None = None) -> str:
     return f"{number} {singular if number == 1 else (many or singular + 's')}"
 
 
+def own_figures(mean_days_late: float, share_late: float) -> dict:
+    """Return the customer's own history figures to pass along with the features.
+
+    The features `mean_days_late` and `share_late` are shrunk toward all customers, so a
+    sentence about the customer's history states these raw figures instead (NaN without
+    history).
+    """
+    return {"_customer_mean": mean_days_late, "_customer_share": share_late}
+
+
 def describe_fact(name: str, values: dict) -> str | None:
     """Return the plain-word fact behind one feature, or None when it has no value."""
-    value = values.get(name)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    value = _raw(values, name)
+    if value is None:
         if name in ("recent_mean_days_late", "mean_days_late", "weighted_days_late"):
             return NO_HISTORY
         return None
@@ -162,7 +168,7 @@ def top_reasons(
 
     `effects` are the contributions of each feature: in probability for kind "risk", in
     days for kind "days". Features without a fact to state are skipped. `figures` adds
-    the customer's own history figures (see `RAW_FIGURES`).
+    the customer's own history figures (see `own_figures`).
     """
     values = dict(zip(names, row.tolist(), strict=True)) | (figures or {})
     order = np.argsort(-np.abs(effects))
