@@ -32,7 +32,8 @@ class PredictionOut(Schema):
     number: str
     as_of: dt.date
     method: str
-    pay_on: dt.date
+    overdue_beyond_history: bool
+    pay_on: dt.date | None
     pay_low_on: dt.date | None
     pay_high_on: dt.date | None
     days_late: float
@@ -45,6 +46,11 @@ class PredictionOut(Schema):
     @staticmethod
     def resolve_number(prediction):
         return prediction.document.number
+
+    @staticmethod
+    def resolve_pay_on(prediction):
+        # An invoice overdue beyond the history has no predicted date, only `pay_low_on`.
+        return None if prediction.overdue_beyond_history else prediction.pay_on
 
 
 class ScoreOut(Schema):
@@ -75,6 +81,9 @@ class LateRiskIn(Schema):
 class LateRiskOut(Schema):
     as_of: dt.date
     probabilities: dict[int, float]
+    not_open: list[int] = Field(
+        description="Documents left out: settled, or not yet posted, on as_of.",
+    )
 
 
 class WeekOut(Schema):
@@ -166,9 +175,11 @@ def post_late_risk(request, payload: LateRiskIn):
     found = list(items)
     if len(found) != len(set(wanted)):
         raise Http404("Some of the items do not exist or are outside your scope.")
+    probabilities = services.late_payment_probability(found, payload.as_of)
     return {
         "as_of": payload.as_of,
-        "probabilities": services.late_payment_probability(found, payload.as_of),
+        "probabilities": probabilities,
+        "not_open": sorted(set(wanted) - set(probabilities)),
     }
 
 

@@ -120,6 +120,14 @@ class InvoicePrediction(models.Model):
     def __str__(self):
         return f"Prediction for {self.document_id} as of {self.as_of}"
 
+    @property
+    def overdue_beyond_history(self) -> bool:
+        """Whether the invoice is overdue longer than almost every invoice paid so far.
+
+        Such a prediction has a lower bound only, and `pay_on` is that bound, not a date.
+        """
+        return self.pay_low_on is not None and self.pay_high_on is None
+
 
 class Grade(models.TextChoices):
     A = "A", "A: pays on time"

@@ -70,7 +70,7 @@ def test_invoice_page_within_scope_only(scored, make_user, client):
 
 def test_api_prediction_and_score_within_scope(scored, make_user, client):
     member, _, mine, theirs = people(scored, make_user)
-    own = InvoicePrediction.objects.filter(customer=mine).first()
+    own = InvoicePrediction.objects.filter(customer=mine, pay_high_on__isnull=False).first()
     other = InvoicePrediction.objects.filter(customer=theirs).first()
     client.force_login(member)
 
@@ -80,6 +80,7 @@ def test_api_prediction_and_score_within_scope(scored, make_user, client):
     assert prediction.status_code == 200
     assert prediction.json()["reasons"]
     assert prediction.json()["pay_on"] == own.pay_on.isoformat()
+    assert prediction.json()["overdue_beyond_history"] is False
     assert score.status_code == 200
     assert 0 <= score.json()["latest"]["score"] <= 1000
     assert client.get(f"/api/insights/invoices/{other.document_id}/prediction").status_code == 404
@@ -113,6 +114,25 @@ def test_api_late_risk_rejects_items_outside_scope(scored, make_user, client):
     assert refused.status_code == 404
     assert both.status_code == 400
     assert both.json()["code"] == "late_risk_subject"
+
+
+def test_api_late_risk_names_settled_documents(scored, make_user, client):
+    member, _, mine, _ = people(scored, make_user)
+    settled = Document.objects.filter(
+        customer=mine, kind="invoice", document_date__lt=AS_OF, prediction__isnull=True
+    ).first()
+    open_one = InvoicePrediction.objects.filter(customer=mine).first().document
+    client.force_login(member)
+
+    response = client.post(
+        "/api/insights/late-risk",
+        {"as_of": AS_OF.isoformat(), "document_ids": [settled.pk, open_one.pk]},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    assert set(response.json()["probabilities"]) == {str(open_one.pk)}
+    assert response.json()["not_open"] == [settled.pk]
 
 
 def test_forecast_and_models_for_leaders_only(scored, make_user, client):
@@ -344,6 +364,10 @@ def test_invoice_overdue_beyond_history_has_no_date(scored, make_user, client):
     client.force_login(member)
 
     html = client.get(f"/insights/invoices/{own.document_id}/").content.decode()
+    api = client.get(f"/api/insights/invoices/{own.document_id}/prediction").json()
 
     assert "overdue longer than almost every invoice paid so far" in html
     assert f"not before {own.pay_low_on:%Y-%m-%d}" in html
+    assert api["overdue_beyond_history"] is True
+    assert api["pay_on"] is None
+    assert api["pay_low_on"] == own.pay_low_on.isoformat()
