@@ -179,7 +179,7 @@ def post_late_risk(request, payload: LateRiskIn):
     return {
         "as_of": payload.as_of,
         "probabilities": probabilities,
-        "not_open": sorted(set(wanted) - set(probabilities)),
+        "not_open": sorted(set(payload.document_ids) - set(probabilities)),
     }
 
 
