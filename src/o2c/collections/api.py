@@ -22,6 +22,7 @@ class WorklistEntryOut(Schema):
     customer: str
     amount_at_risk: Decimal
     probability: Decimal
+    measure: str
     contact_effect: Decimal
     score: Decimal
     reasons: list[str]
@@ -68,6 +69,7 @@ def worklist(request, entity: str):
             "customer": entry.customer.number,
             "amount_at_risk": entry.amount_at_risk,
             "probability": entry.probability,
+            "measure": entry.measure,
             "contact_effect": entry.contact_effect,
             "score": entry.score,
             "reasons": entry.reasons,

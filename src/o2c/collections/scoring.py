@@ -36,6 +36,9 @@ BEHAVIOUR_FACTORS = {
 MAX_PROBABILITY = Decimal("0.95")
 
 
+LOSS_MEASURE = "probability of loss"
+
+
 @dataclass
 class CustomerFacts:
     """What the worklist knows of a customer, for a loss model to read."""
@@ -51,6 +54,8 @@ class LossEstimate:
     probability: Decimal
     reasons: list[str]
     model: str
+    # The event the probability is of, in words, because a model may estimate a nearer one.
+    measure: str = LOSS_MEASURE
 
 
 class LossModel(Protocol):

@@ -1,11 +1,12 @@
 """The collector's worklist: customers ordered by the expected value of acting today.
 
-score = amount at risk × probability of loss × contact effect, where
+score = amount at risk × risk × contact effect, where
 
 - amount at risk: the customer's overdue, undisputed open amount, in the entity's base
   currency at the rate of the day (items in a currency without a rate count at zero,
   and the entry says so);
-- probability of loss: from the loss model (`o2c.collections.scoring`);
+- risk: the loss model's probability (`o2c.collections.scoring`), of loss or of a
+  nearer event that the estimate names, such as being still unpaid in 30 days;
 - contact effect: how much a contact today can change the outcome: 1.2 after a broken
   promise in the last 30 days, 0.1 while a promise is pending, 0.3 if the customer was
   contacted in the last 3 days, 0.6 in the last 7 days, else 1.0.
@@ -25,7 +26,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from o2c.collections.models import CollectionActivity, DunningNotice, PromiseStatus, PromiseToPay
-from o2c.collections.scoring import CustomerFacts, loss_model
+from o2c.collections.scoring import LOSS_MEASURE, CustomerFacts, loss_model
 from o2c.collections.selectors import behaviour_by_customer, disputed_subquery
 from o2c.core import money
 from o2c.fx.errors import RateError
@@ -51,6 +52,7 @@ class WorklistEntry:
     contact_effect: Decimal
     score: Decimal
     reasons: list[str] = field(default_factory=list)
+    measure: str = LOSS_MEASURE
     worked_today: bool = False
 
 
@@ -182,6 +184,8 @@ def build_worklist(user, entity, as_of: dt.date | None = None) -> Worklist:
         )
     model = loss_model()
     estimates = model.estimate(facts, as_of)
+    # A model named by O2C_LOSS_MODEL may predate the measure field.
+    measures = {pk: getattr(item, "measure", LOSS_MEASURE) for pk, item in estimates.items()}
 
     entries = []
     for fact in facts:
@@ -204,7 +208,7 @@ def build_worklist(user, entity, as_of: dt.date | None = None) -> Worklist:
         reasons = [
             f"{amounts} overdue and undisputed = "
             f"{money.as_text(at_risk[customer_id], base)} {base} at risk",
-            f"probability of loss {estimate.probability} ({model.name}: "
+            f"{measures[customer_id]} {estimate.probability} ({estimate.model}: "
             + "; ".join(estimate.reasons)
             + ")",
             f"contact effect {effect}: {effect_reason}",
@@ -220,6 +224,7 @@ def build_worklist(user, entity, as_of: dt.date | None = None) -> Worklist:
                 amount_at_risk=at_risk[customer_id],
                 oldest_days_past_due=fact.oldest_days_past_due,
                 probability=estimate.probability,
+                measure=measures[customer_id],
                 contact_effect=effect,
                 score=score,
                 reasons=reasons,

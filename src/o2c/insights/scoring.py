@@ -193,6 +193,7 @@ class LossEstimate:
     probability: Decimal
     reasons: list[str]
     model: str
+    measure: str = "probability of loss"
 
 
 class LatePaymentRiskModel:
@@ -261,7 +262,10 @@ class LatePaymentRiskModel:
                 f"unpaid in {UNPAID_HORIZON_DAYS} days"
             ] + [sentence(reason) for reason in largest.reasons]
             estimates[fact.customer_id] = LossEstimate(
-                Decimal(str(round(probability, 3))), reasons, self.name
+                Decimal(str(round(probability, 3))),
+                reasons,
+                self.name,
+                measure=f"probability of still being unpaid in {UNPAID_HORIZON_DAYS} days",
             )
         return estimates
 

@@ -2,13 +2,13 @@
 
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import time_machine
 
 from o2c.collections.errors import CollectionsError
 from o2c.collections.models import PromiseStatus
-from o2c.collections.scoring import LossEstimate
 from o2c.collections.services import log_contact, record_promise, review_promises
 from o2c.collections.worklist import build_worklist
 from o2c.disputes.models import Dispute
@@ -126,9 +126,11 @@ def test_worklist_orders_by_expected_value(frozen, entity, make_customer, post, 
     assert [entry.customer for entry in worklist.entries] == [big, small]
     top = worklist.entries[0]
     assert top.probability == D("0.600")
+    assert top.measure == "probability of loss"
     assert top.score == D("5400.00")
     assert "9000.00 EUR overdue and undisputed" in top.reasons[0]
     assert "oldest item 130 days past due" in top.reasons[1]
+    assert top.reasons[1].startswith("probability of loss 0.600 (heuristic: ")
     assert "no contact recorded" in top.reasons[2]
 
 
@@ -159,15 +161,19 @@ def test_worklist_uses_configured_loss_model(
     assert worklist.model == "fixed"
     assert [entry.customer for entry in worklist.entries] == [small, big]
     assert "fixed: from a test" in worklist.entries[0].reasons[1]
+    assert worklist.entries[0].measure == "probability of loss"
 
 
 class FixedModel:
     name = "fixed"
 
     def estimate(self, facts, as_of):
+        # An estimate with only the older fields, as a model written before `measure` returns.
         return {
-            fact.customer_id: LossEstimate(
-                D("0.9") if fact.overdue_base < 5000 else D("0.01"), ["from a test"], self.name
+            fact.customer_id: SimpleNamespace(
+                probability=D("0.9") if fact.overdue_base < 5000 else D("0.01"),
+                reasons=["from a test"],
+                model=self.name,
             )
             for fact in facts
         }

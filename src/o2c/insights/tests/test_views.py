@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from o2c.collections.worklist import build_worklist
 from o2c.core.panels import render_panels
 from o2c.core.templatetags.money import amount as money_amount
 from o2c.insights import services
@@ -192,6 +193,17 @@ def test_loss_model_ranks_overdue_money_by_risk(scored):
         assert 0 <= estimate.probability <= 1
         assert "expected to be still unpaid in 30 days" in estimate.reasons[0]
         assert estimate.model == "insights payment model"
+        assert estimate.measure == "probability of still being unpaid in 30 days"
+
+
+def test_worklist_names_what_risk_measures(scored, make_user):
+    member, _, _, _ = people(scored, make_user)
+
+    entries = build_worklist(member, scored["entity"], AS_OF).entries
+
+    assert entries
+    assert entries[0].measure == "probability of still being unpaid in 30 days"
+    assert entries[0].reasons[1].startswith("probability of still being unpaid in 30 days ")
 
 
 def test_loss_model_without_usable_model_uses_heuristic(habits_ledger):
@@ -209,6 +221,7 @@ def test_loss_model_without_usable_model_uses_heuristic(habits_ledger):
     estimates = loss_model().estimate(facts, AS_OF)
 
     assert {estimate.model for estimate in estimates.values()} == {"heuristic"}
+    assert {estimate.measure for estimate in estimates.values()} == {"probability of loss"}
 
 
 def test_credit_review_lists_flagged_in_scope(scored, make_user, client):
