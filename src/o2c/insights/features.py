@@ -118,6 +118,8 @@ class FeatureMatrix:
     customer_share_late: np.ndarray  # NaN without history
     prior_mean_days_late: np.ndarray
     prior_share_late: np.ndarray
+    customer_undisputed_mean: np.ndarray  # NaN without an undisputed settled invoice
+    customer_undisputed_count: np.ndarray
 
     def rows(self, mask) -> "FeatureMatrix":
         return FeatureMatrix(
@@ -127,6 +129,8 @@ class FeatureMatrix:
             self.customer_share_late[mask],
             self.prior_mean_days_late[mask],
             self.prior_share_late[mask],
+            self.customer_undisputed_mean[mask],
+            self.customer_undisputed_count[mask],
         )
 
 
@@ -136,7 +140,7 @@ def build_matrix(
     """Return one row of features per query, columns in `feature_names` order."""
     names = feature_names(use_issue_dates)
     matrix = np.full((len(queries), len(names)), np.nan)
-    extras = np.full((len(queries), 4), np.nan)
+    extras = np.full((len(queries), len(BASELINE_VALUES)), np.nan)
     for row, query in enumerate(queries):
         values = describe(history, query, late_after_days)
         matrix[row] = [values[name] for name in names]
@@ -144,7 +148,15 @@ def build_matrix(
     return FeatureMatrix(names, matrix, *extras.T)
 
 
-BASELINE_VALUES = ["_customer_mean", "_customer_share", "_prior_mean", "_prior_share"]
+# Plain figures kept beside the features, in FeatureMatrix field order after `values`.
+BASELINE_VALUES = [
+    "_customer_mean",
+    "_customer_share",
+    "_prior_mean",
+    "_prior_share",
+    "_undisputed_mean",
+    "_undisputed_count",
+]
 
 
 def describe(history: LedgerHistory, query: Query, late_after_days: int) -> dict[str, float]:
@@ -178,6 +190,8 @@ def describe(history: LedgerHistory, query: Query, late_after_days: int) -> dict
     values["_prior_share"] = prior_share_n
     values["_customer_mean"] = late.mean() if count else math.nan
     values["_customer_share"] = is_late.mean() if count else math.nan
+    values["_undisputed_mean"] = math.nan
+    values["_undisputed_count"] = 0
     if count:
         weights = 0.5 ** (np.arange(count)[::-1] / HALF_LIFE_INVOICES)
         recent = late[-RECENT_COUNT:]
@@ -208,6 +222,8 @@ def describe(history: LedgerHistory, query: Query, late_after_days: int) -> dict
             values["undisputed_mean_days_late"] = (
                 undisputed.sum() + SHRINK_INVOICES * prior_mean
             ) / (len(undisputed) + SHRINK_INVOICES)
+            values["_undisputed_mean"] = float(undisputed.mean())
+            values["_undisputed_count"] = len(undisputed)
         values["mean_days_to_pay"] = float(
             (history.spell_start[spells] - history.posted[invoices]).mean()
         )

@@ -32,14 +32,19 @@ def plural(value: float, singular: str, many: str | None = None) -> str:
     return f"{number} {singular if number == 1 else (many or singular + 's')}"
 
 
-def own_figures(mean_days_late: float, share_late: float) -> dict:
-    """Return the customer's own history figures to pass along with the features.
+def own_figures(matrix, row: int) -> dict:
+    """Return the customer's own history figures of one feature row, by name.
 
-    The features `mean_days_late` and `share_late` are shrunk toward all customers, so a
-    sentence about the customer's history states these raw figures instead (NaN without
-    history).
+    The features `mean_days_late`, `share_late` and `undisputed_mean_days_late` are shrunk
+    toward all customers, so a sentence about the customer's history states these raw
+    figures instead (NaN without history).
     """
-    return {"_customer_mean": mean_days_late, "_customer_share": share_late}
+    return {
+        "_customer_mean": float(matrix.customer_mean_days_late[row]),
+        "_customer_share": float(matrix.customer_share_late[row]),
+        "_undisputed_mean": float(matrix.customer_undisputed_mean[row]),
+        "_undisputed_count": float(matrix.customer_undisputed_count[row]),
+    }
 
 
 def describe_fact(name: str, values: dict) -> str | None:
@@ -88,16 +93,21 @@ def describe_fact(name: str, values: dict) -> str | None:
             f"all customers paid {_days(value)} on average in the last 90 days"
         ),
         "level_adjusted_days_late": lambda: (
-            f"pays {_days(value)} on average, allowing for how all customers pay now"
+            f"would pay about {_days(value)} at the current level of all customers, judging by"
+            " its record against theirs"
         ),
-        "undisputed_mean_days_late": lambda: f"paid undisputed invoices {_days(value)} on average",
+        "undisputed_mean_days_late": lambda: _undisputed_fact(values),
         "dispute_share": lambda: f"disputed {round(value * 100)} % of past invoices",
         "days_since_payment": lambda: (
             f"last settled an invoice {plural(value, 'day')} ago"
             if round(value)
             else "settled an invoice today"
         ),
-        "mean_days_to_pay": lambda: f"took {plural(value, 'day')} to pay on average",
+        "mean_days_to_pay": lambda: (
+            f"took {plural(value, 'day')} to pay on average"
+            if round(value)
+            else "paid on the invoice date on average"
+        ),
         "open_count": lambda: f"has {plural(value, 'other open invoice')}",
         "open_past_due_count": lambda: f"has {plural(value, 'other invoice')} open past due",
         "open_max_days_past_due": lambda: (
@@ -143,6 +153,17 @@ def _mean_fact(values: dict, count: int) -> str | None:
     if count == 1:
         return f"paid the one earlier invoice {_days(mean)}"
     return f"paid {count} earlier invoices {_days(mean)} on average"
+
+
+def _undisputed_fact(values: dict) -> str | None:
+    """Return the customer's own average delay on undisputed invoices, with their count."""
+    mean = _raw(values, "_undisputed_mean")
+    if mean is None:
+        return None
+    count = int(values.get("_undisputed_count") or 0)
+    if count == 1:
+        return f"paid the one undisputed earlier invoice {_days(mean)}"
+    return f"paid {count} undisputed earlier invoices {_days(mean)} on average"
 
 
 def _share_fact(values: dict, count: int) -> str | None:

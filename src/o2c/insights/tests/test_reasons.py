@@ -3,9 +3,12 @@
 import math
 
 import numpy as np
+import pytest
 
+from o2c.insights.features import build_matrix, query_for_invoice
+from o2c.insights.history import load_history
 from o2c.insights.predict import _already_late_reason, transparent_reasons
-from o2c.insights.reasons import describe_fact, effect_words, top_reasons, unique
+from o2c.insights.reasons import describe_fact, effect_words, own_figures, top_reasons, unique
 
 NO_HISTORY = {
     "history_count": 0,
@@ -83,3 +86,44 @@ def test_unique_drops_repeated_feature():
     first = {"feature": "share_late", "text": "a", "effect": 0.1, "kind": "risk"}
     again = {"feature": "share_late", "text": "b", "effect": 2.0, "kind": "days"}
     assert unique([first, again]) == [first]
+
+
+def test_undisputed_mean_states_raw_figure():
+    values = {"undisputed_mean_days_late": 7.4, "_undisputed_mean": 3.0, "_undisputed_count": 6}
+    assert describe_fact("undisputed_mean_days_late", values) == (
+        "paid 6 undisputed earlier invoices 3 days late on average"
+    )
+
+
+def test_one_undisputed_invoice_is_singular():
+    values = {"undisputed_mean_days_late": 7.4, "_undisputed_mean": -2.0, "_undisputed_count": 1}
+    assert describe_fact("undisputed_mean_days_late", values) == (
+        "paid the one undisputed earlier invoice 2 days early"
+    )
+
+
+def test_level_adjusted_reads_as_estimate():
+    fact = describe_fact("level_adjusted_days_late", {"level_adjusted_days_late": 4.2})
+    assert fact.startswith("would pay about 4 days late")
+
+
+def test_zero_days_to_pay_reworded():
+    assert describe_fact("mean_days_to_pay", {"mean_days_to_pay": 0.3}) == (
+        "paid on the invoice date on average"
+    )
+
+
+@pytest.mark.django_db
+def test_feature_rows_keep_raw_undisputed_figures(habits_ledger):
+    history = load_history(habits_ledger["entity"])
+    on = int(history.due.max())
+    queries = [query_for_invoice(history, index, on) for index in range(len(history.due))]
+
+    matrix = build_matrix(history, queries, use_issue_dates=True, late_after_days=0)
+    figures = [own_figures(matrix, row) for row in range(len(queries))]
+
+    # no invoice of this ledger is disputed, so the undisputed figures are the whole record
+    counted = [item for item in figures if item["_undisputed_count"] > 0]
+    assert counted
+    for item in counted:
+        assert item["_undisputed_mean"] == pytest.approx(item["_customer_mean"])
