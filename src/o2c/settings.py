@@ -193,7 +193,7 @@ LOGGING = {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "line"},
+        "console": {"class": "o2c.core.log_handlers.StderrHandler", "formatter": "line"},
     },
     "loggers": {
         "o2c": {"handlers": ["console"], "level": os.environ.get("O2C_LOG_LEVEL", "INFO")},
