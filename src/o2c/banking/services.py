@@ -577,14 +577,16 @@ def _write_statement(
 def _reject_changed_statement(parsed: ParsedStatement, account, fingerprint, file_name) -> None:
     """Raise ParseError if the statement was imported before with other content.
 
-    A statement proper (MT940, camt.053) is identified by its reference (:20: and
-    :28C:, or Stmt Id and sequence), its account, its start date and opening balance.
-    The same statement with other lines is a corrected or tampered copy: importing it
-    would book its changed lines a second time. Interim reports (MT942, camt.052) and
+    A statement proper (MT940, camt.053, or a BAI2 group marked final) is identified by
+    its reference (:20: and :28C:, Stmt Id and sequence, or BAI2 originator and as-of
+    date and time), its account, its start date and opening balance. The same statement
+    with other lines is a corrected or tampered copy: importing it would book its changed
+    lines a second time. Interim reports (MT942, camt.052, BAI2 interim or unmarked) and
     notifications grow during the day under one reference, so they are not checked
     here. Their lines are matched one by one instead.
     """
-    if parsed.format not in STATEMENT_FORMATS or not parsed.statement_id:
+    final = parsed.format in STATEMENT_FORMATS if parsed.final is None else parsed.final
+    if not final or not parsed.statement_id:
         return
     earlier = (
         Statement.objects.filter(

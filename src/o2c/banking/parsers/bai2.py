@@ -15,7 +15,7 @@ import datetime as dt
 from decimal import Decimal
 
 from bai2 import bai2 as bai2_package
-from bai2.constants import TypeCodeTransaction
+from bai2.constants import AsOfDateModifier, TypeCodeTransaction
 from bai2.exceptions import IntegrityException, NotSupportedYetException, ParsingException
 
 from o2c.banking.parsers.base import ParsedLine, ParsedStatement, ParseError
@@ -24,6 +24,8 @@ from o2c.imports.errors import RecordProblem
 
 ZERO = Decimal("0")
 DEFAULT_CURRENCY = "USD"
+# As-of-date modifiers of final groups. Interim or unmarked groups may still grow.
+FINAL_MODIFIERS = {AsOfDateModifier.final_previous_day, AsOfDateModifier.final_same_day}
 
 
 def looks_like(text: str) -> bool:
@@ -184,6 +186,7 @@ def _statement(account, group_header, as_of, group_currency, file_name) -> Parse
         period_from=as_of,
         period_to=as_of,
         source_line=_first_row_line(identifier),
+        final=group_header.as_of_date_modifier in FINAL_MODIFIERS,
     )
     summaries = {item.type_code.code: item for item in identifier.summary_items}
     if "010" in summaries and "015" in summaries:

@@ -99,6 +99,9 @@ class ParsedStatement:
     currency_stated: bool = True
     # Set by the import's check: (balance check, difference, note).
     balance_outcome: tuple | None = None
+    # True when the file marks the statement final, False when it marks it interim, None
+    # when the format decides (MT940 and camt.053 are final statements).
+    final: bool | None = None
 
     def fingerprint(self) -> str:
         """Return a digest of the statement's identity and content.

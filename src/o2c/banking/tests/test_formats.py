@@ -597,3 +597,47 @@ def test_csv_statement_undecodable_byte_names_its_line(plain_mapping, tmp_path):
     assert "export.csv line 3, field encoding: byte(s) e9 are not valid utf-8-sig" in (
         raised.value.message
     )
+
+
+BAI2_QA = """01,SENDER,RECEIVER,261201,0700,FILE1,,,2/
+02,RECEIVER,SENDER,1,261130,2400,GBP,{modifier}/
+03,QA-BAI-1,GBP,010,1000000,,,015,1050000,,,/
+16,195,50000,V,261130,,{reference},CUST1/
+88,PY:INV-1
+49,2100000,4/
+98,2100000,1,6/
+99,2100000,1,8/
+"""
+
+
+@pytest.mark.django_db
+def test_final_bai2_with_changed_lines_is_rejected(entity, tmp_path):
+    add_bank_account(entity=entity, identifier="QA-BAI-1", currency="GBP")
+    good = tmp_path / "final.bai2"
+    good.write_text(BAI2_QA.format(modifier="2", reference="BANK1"))
+    changed = tmp_path / "final_changed.bai2"
+    changed.write_text(BAI2_QA.format(modifier="2", reference="BANK2"))
+    import_statement_file(good)
+
+    with pytest.raises(StatementFileRejected) as raised:
+        import_statement_file(changed)
+
+    assert "already imported with different content" in raised.value.message
+    assert "file final.bai2)" in raised.value.message
+    assert StatementLine.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("modifier", ["1", "3", ""])
+def test_interim_bai2_adds_changed_lines(entity, tmp_path, modifier):
+    add_bank_account(entity=entity, identifier="QA-BAI-1", currency="GBP")
+    first = tmp_path / "interim.bai2"
+    first.write_text(BAI2_QA.format(modifier=modifier, reference="BANK1"))
+    later = tmp_path / "interim_later.bai2"
+    later.write_text(BAI2_QA.format(modifier=modifier, reference="BANK2"))
+
+    import_statement_file(first)
+    result = import_statement_file(later)
+
+    assert result.lines_created == 1
+    assert StatementLine.objects.count() == 2
