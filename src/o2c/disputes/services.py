@@ -66,11 +66,13 @@ def open_dispute(
     actor,
     description: str = "",
     opened_on=None,
+    source: str = "manual",
 ) -> list[Dispute]:
     """Open a case on one or more invoices: lines is [(invoice, amount, line reference)].
 
     Each amount must be positive and at most what is open on its invoice, less what is
-    already disputed there.
+    already disputed there. `source` names where the case was raised ("manual",
+    "portal").
     """
     if reason not in DisputeReason.values or reason == DisputeReason.UNSPECIFIED:
         raise DisputeError(
@@ -127,6 +129,7 @@ def open_dispute(
             status=DisputeStatus.OPEN,
             opened_on=today,
             description=description,
+            source=source,
             case_number=case_number,
             line_reference=line_reference,
             team=team,

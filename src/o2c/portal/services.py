@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 ZERO = Decimal("0")
 MAX_PROMISE_DAYS = 90
+# Disputes raised in the portal: their source, and the note after the customer's words.
+PORTAL_SOURCE = "portal"
+PORTAL_NOTE = "\n\n(raised in the customer portal by {email})"
 # Made once, so a password check of an unknown address costs as much as a real one.
 _DUMMY_PASSWORD_HASH = make_password("o2c unknown address placeholder")
 
@@ -325,12 +328,23 @@ def raise_dispute(
             lines=[(document, amount, line_reference)],
             reason=reason,
             actor=None,
-            description=f"{description.strip()}\n\n(raised in the customer portal by "
-            f"{portal_user.email})",
+            description=f"{description.strip()}{PORTAL_NOTE.format(email=portal_user.email)}",
+            source=PORTAL_SOURCE,
         )
         if upload is not None:
             _store_upload(portal_user, disputes[0], upload)
     return disputes
+
+
+def customer_description(dispute) -> str:
+    """Return the words the customer wrote when raising a dispute in the portal.
+
+    Cases raised by staff or imported may contain internal notes, so they return "".
+    """
+    if dispute.source != PORTAL_SOURCE:
+        return ""
+    marker = PORTAL_NOTE.split("{", 1)[0]
+    return dispute.description.rsplit(marker, 1)[0]
 
 
 def add_evidence(portal_user: PortalUser, dispute, upload):

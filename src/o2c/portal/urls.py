@@ -27,6 +27,11 @@ urlpatterns = [
     path("promise/", views.promise, name="promise"),
     path("disputes/", views.dispute_list, name="dispute_list"),
     path("disputes/<str:case_number>/", views.dispute_detail, name="dispute_detail"),
+    path(
+        "disputes/<str:case_number>/files/<int:attachment_id>/",
+        views.dispute_file,
+        name="dispute_file",
+    ),
     path("account/", views.account, name="account"),
     path("account/mandate/", views.mandate_new, name="mandate_new"),
 ]

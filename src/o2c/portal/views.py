@@ -12,7 +12,7 @@ import uuid
 from decimal import Decimal
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -626,12 +626,7 @@ def dispute_detail(request, case_number: str):
         return redirect("portal:dispute_detail", case_number)
     from o2c.portal.notify import resolution_text
 
-    uploads = [
-        attachment
-        for dispute in disputes
-        for attachment in dispute.attachments.all()
-        if hasattr(attachment, "portal_upload")
-    ]
+    uploads = _customer_uploads(disputes)
     return _page(
         request,
         "portal/dispute_detail.html",
@@ -644,10 +639,41 @@ def dispute_detail(request, case_number: str):
                 if dispute.status != "open"
             },
             "reasons": dict(_reasons(portal.language)),
+            "descriptions": {
+                dispute.pk: services.customer_description(dispute) for dispute in disputes
+            },
             "uploads": uploads,
             "is_open": any(dispute.status == "open" for dispute in disputes),
         },
     )
+
+
+@portal_login_required
+@require_http_methods(["GET", "HEAD"])
+def dispute_file(request, case_number: str, attachment_id: int):
+    """Send back a file the customer attached to one of their disputes."""
+    disputes = selectors.case_of(request.portal.customer, case_number)
+    attachment = next(
+        (item for item in _customer_uploads(disputes) if item.pk == attachment_id), None
+    )
+    if attachment is None:
+        raise Http404("No such file.")
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+
+
+def _customer_uploads(disputes) -> list:
+    """Return the files sent through the portal; staff evidence stays internal."""
+    return [
+        attachment
+        for dispute in disputes
+        for attachment in dispute.attachments.all()
+        if hasattr(attachment, "portal_upload")
+    ]
 
 
 # Account -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from o2c.payments import sepa
 from o2c.payments.models import Payment
 from o2c.portal import auth
 from o2c.portal.models import PortalUser
+from o2c.portal.services import raise_dispute
 from o2c.portal.texts import EN, TRANSLATIONS
 
 D = Decimal
@@ -122,7 +123,7 @@ def own_and_foreign_urls(world, other_customer_payment=None):
 
 
 def test_second_customer_cannot_open_the_first_customers_documents(
-    client, world, other_buyer, buyer, post
+    client, world, other_buyer, buyer, post, settings, tmp_path
 ):
     # given documents of the first customer, one of each kind the portal shows
     from o2c.disputes.services import open_dispute
@@ -131,6 +132,18 @@ def test_second_customer_cannot_open_the_first_customers_documents(
     dispute = open_dispute(
         buyer, lines=[(first_invoice, D("10.00"), "")], reason="pricing", actor=None
     )[0]
+    settings.MEDIA_ROOT = tmp_path
+    buyer_user, _ = PortalUser.objects.get_or_create(
+        customer=buyer, email=buyer.contacts.get().email
+    )
+    evidence = raise_dispute(
+        buyer_user,
+        document=first_invoice,
+        amount="5.00",
+        reason="quality",
+        description="Scratched.",
+        upload=SimpleUploadedFile("scratch.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64),
+    )[0].attachments.get()
     portal_payment = Payment.objects.create(
         entity=buyer.entity,
         customer=buyer,
@@ -154,6 +167,7 @@ def test_second_customer_cannot_open_the_first_customers_documents(
         reverse("portal:payment_status", args=[portal_payment.reference]),
         reverse("portal:payment_return", args=[portal_payment.reference]),
         reverse("portal:dispute_detail", args=[dispute.case_number]),
+        reverse("portal:dispute_file", args=[dispute.case_number, evidence.pk]),
     ]
 
     # when the second customer's portal user asks for each of them
@@ -357,9 +371,47 @@ def test_dispute_on_a_line_with_attachment(portal_client, world, settings, tmp_p
     attachment = dispute.attachments.get()
     assert attachment.original_name == "photo.png"
     assert attachment.portal_upload.portal_user.email == "compta@boulangerie-martin.example"
+    assert dispute.source == "portal"
     detail = portal_client.get(response.url).content.decode()
     assert "photo.png" in detail
     assert "En cours d&#x27;examen" in detail
+    assert "Two lamps arrived broken." in detail
+    assert "raised in the customer portal" not in detail
+    download = portal_client.get(
+        reverse("portal:dispute_file", args=[dispute.case_number, attachment.pk])
+    )
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith(b"\x89PNG")
+    assert 'filename="photo.png"' in download["Content-Disposition"]
+
+
+def test_staff_notes_and_evidence_stay_internal(portal_client, world, buyer, settings, tmp_path):
+    # given a case opened by staff with an internal description and an internal file
+    from o2c.disputes.services import attach_evidence, open_dispute
+
+    settings.MEDIA_ROOT = tmp_path
+    document = world["billed"].document
+    dispute = open_dispute(
+        buyer,
+        lines=[(document, D("10.00"), "")],
+        reason="pricing",
+        actor=None,
+        description="Internal: the sales rep promised a discount.",
+    )[0]
+    staff_file = attach_evidence(
+        dispute, SimpleUploadedFile("memo.txt", b"internal memo"), actor=None
+    )
+
+    # when the customer opens the case and requests the staff file
+    detail = portal_client.get(reverse("portal:dispute_detail", args=[dispute.case_number]))
+    download = portal_client.get(
+        reverse("portal:dispute_file", args=[dispute.case_number, staff_file.pk])
+    )
+
+    # then neither the note nor the file is shown or sent
+    assert "Internal: the sales rep" not in detail.content.decode()
+    assert "memo.txt" not in detail.content.decode()
+    assert download.status_code == 404
 
 
 def test_dispute_with_forged_attachment_opens_nothing(portal_client, world, settings, tmp_path):
