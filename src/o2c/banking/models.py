@@ -39,6 +39,12 @@ class BankAccount(models.Model):
     iban = models.CharField(max_length=34, blank=True, validators=[validate_iban])
     bic = models.CharField(max_length=11, blank=True)
     bank_name = models.CharField(max_length=100, blank=True)
+    bank_code = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="Domestic clearing code where there is no IBAN: US routing number, UK sort "
+        "code, Japanese bank and branch code.",
+    )
     currency = models.CharField(max_length=3, validators=[validate_currency])
     csv_mapping = models.ForeignKey(
         "CsvMapping",

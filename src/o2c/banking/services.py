@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
+from stdnum.us import rtn as us_rtn
 
 from o2c.banking import parsers
 from o2c.banking.errors import BankingError, StatementFileRejected
@@ -80,10 +81,16 @@ def add_bank_account(
     name: str = "",
     bic: str = "",
     bank_name: str = "",
+    bank_code: str = "",
     csv_mapping: CsvMapping | None = None,
 ) -> BankAccount:
-    """Register an account of the entity; an IBAN is validated with its check digits."""
+    """Register an account of the entity; an IBAN is validated with its check digits.
+
+    `bank_code` is the domestic clearing code payers need with an account number (see
+    `check_bank_code`).
+    """
     currency = money.check_currency(currency)
+    bank_code = check_bank_code(entity.country, bank_code)
     compact = normalize_identifier(identifier)
     if not compact:
         raise BankingError("missing_identifier", "A bank account needs an IBAN or account number.")
@@ -118,8 +125,42 @@ def add_bank_account(
         name=(name or f"{bank_name or 'Account'} {compact}")[:100],
         bic=bic,
         bank_name=bank_name,
+        bank_code=bank_code,
         csv_mapping=csv_mapping,
     )
+
+
+# Domestic clearing codes by country: what the code is called, and its digits.
+BANK_CODE_FORMATS = {
+    "US": ("routing number", r"\d{9}"),
+    "GB": ("sort code", r"\d{6}"),
+    "JP": ("bank and branch code", r"\d{7}"),
+}
+
+
+def check_bank_code(country: str, code: str) -> str:
+    """Return the clearing code in its compact form, or raise BankingError.
+
+    A US routing number must pass its ABA check digit. A UK sort code has 6 digits, and a
+    Japanese bank and branch code 4 + 3 digits. Other countries' codes are kept as given.
+    """
+    compact = re.sub(r"[\s-]", "", code or "")
+    if not compact:
+        return ""
+    name, digits = BANK_CODE_FORMATS.get(country, ("bank code", r"[A-Za-z0-9]{1,20}"))
+    valid = re.fullmatch(digits, compact) is not None
+    if valid and country == "US":
+        valid = us_rtn.is_valid(compact)
+    if not valid:
+        raise BankingError(
+            "invalid_bank_code",
+            "{value} is not a valid {name} for {country}; check the digits against the "
+            "bank's documents.",
+            value=code,
+            name=name,
+            country=country or "this entity",
+        )
+    return compact
 
 
 def save_csv_mapping(name: str, settings: dict) -> CsvMapping:

@@ -4,11 +4,11 @@ from decimal import Decimal
 
 import pytest
 
-from o2c.banking.errors import StatementFileRejected
+from o2c.banking.errors import BankingError, StatementFileRejected
 from o2c.banking.models import Statement, StatementLine
 from o2c.banking.parsers import bai2, camt, detect_format, swift
 from o2c.banking.parsers.base import ParseError, check_balances
-from o2c.banking.services import add_bank_account, import_statement_file
+from o2c.banking.services import add_bank_account, check_bank_code, import_statement_file
 
 D = Decimal
 
@@ -641,3 +641,47 @@ def test_interim_bai2_adds_changed_lines(entity, tmp_path, modifier):
 
     assert result.lines_created == 1
     assert StatementLine.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("country", "given", "kept"),
+    [
+        ("US", "500000102", "500000102"),
+        ("GB", "20-00-00", "200000"),
+        ("JP", "0001-123", "0001123"),
+        ("FR", "30006", "30006"),
+        ("US", "", ""),
+    ],
+)
+def test_bank_code_kept_compact(country, given, kept):
+    assert check_bank_code(country, given) == kept
+
+
+@pytest.mark.parametrize(
+    ("country", "given", "name"),
+    [
+        ("US", "500000103", "routing number"),
+        ("US", "12345678", "routing number"),
+        ("GB", "20-00-0", "sort code"),
+        ("JP", "00011234", "bank and branch code"),
+        ("FR", "30006/1", "bank code"),
+    ],
+)
+def test_invalid_bank_code_is_rejected(country, given, name):
+    with pytest.raises(BankingError) as raised:
+        check_bank_code(country, given)
+
+    assert raised.value.code == "invalid_bank_code"
+    assert f"{given} is not a valid {name} for {country}" in raised.value.message
+
+
+@pytest.mark.django_db
+def test_account_keeps_its_routing_number(make_entity):
+    entity = make_entity(code="US1", base_currency="USD", country="US")
+
+    account = add_bank_account(
+        entity=entity, identifier="0026009593", currency="USD", bank_code="5000-0010-2"
+    )
+
+    account.refresh_from_db()
+    assert account.bank_code == "500000102"

@@ -193,3 +193,14 @@ def einvoice_problems(document) -> list[str]:
                 "as EN 16931 requires (rule BR-CO-09)"
             )
     return problems
+
+
+def payee_bank_account(entity, currency: str):
+    """Return the entity's active bank account in the currency, else its first one, or None.
+
+    Invoices of an entity without an IBAN name this account for payment.
+    """
+    from o2c.banking.models import BankAccount
+
+    accounts = BankAccount.objects.filter(entity=entity, is_active=True)
+    return accounts.filter(currency=currency).first() or accounts.first()

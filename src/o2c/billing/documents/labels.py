@@ -39,6 +39,11 @@ LABELS = {
         "fx_note": "Exchange rate {rate} {base} per {currency} of {date}; tax in {base}: {tax}.",
         "terms": "Payment terms",
         "page": "Page",
+        "account_number": "account",
+        "bank_code": "bank code",
+        "bank_code_US": "routing number",
+        "bank_code_GB": "sort code",
+        "bank_code_JP": "bank and branch code",
     },
     "fr": {
         "invoice": "Facture",
@@ -72,6 +77,11 @@ LABELS = {
         ),
         "terms": "Conditions de paiement",
         "page": "Page",
+        "account_number": "compte",
+        "bank_code": "code banque",
+        "bank_code_US": "numéro de routage ABA",
+        "bank_code_GB": "sort code",
+        "bank_code_JP": "code banque et agence",
     },
     "de": {
         "invoice": "Rechnung",
@@ -103,6 +113,11 @@ LABELS = {
         "fx_note": "Wechselkurs {rate} {base} je {currency} vom {date}; Steuer in {base}: {tax}.",
         "terms": "Zahlungsbedingungen",
         "page": "Seite",
+        "account_number": "Konto",
+        "bank_code": "Bankleitzahl",
+        "bank_code_US": "ABA-Routingnummer",
+        "bank_code_GB": "Sort Code",
+        "bank_code_JP": "Bank- und Filialcode",
     },
     "es": {
         "invoice": "Factura",
@@ -136,6 +151,11 @@ LABELS = {
         ),
         "terms": "Condiciones de pago",
         "page": "Página",
+        "account_number": "cuenta",
+        "bank_code": "código bancario",
+        "bank_code_US": "número de ruta ABA",
+        "bank_code_GB": "sort code",
+        "bank_code_JP": "código de banco y sucursal",
     },
 }
 

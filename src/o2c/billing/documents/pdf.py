@@ -67,7 +67,7 @@ def context(document) -> dict:
         for tax in document.taxes.all()
     ]
     notes = mention_texts(document.legal_mentions, document.language)
-    account = payee_account(entity, document.currency)
+    account = payee_account(entity, document.currency, words)
     if not credit and account and invoice.creditor_reference:
         notes.append(
             words["pay_by_transfer"].format(iban=account, reference=invoice.creditor_reference)
@@ -135,19 +135,20 @@ def render(document, *, variant: str | None = None) -> bytes:
     return HTML(string=html).write_pdf(pdf_variant=variant)
 
 
-def payee_account(entity, currency: str) -> str:
-    """Return the account the customer pays into: the entity's IBAN, else a bank account.
+def payee_account(entity, currency: str, words: dict) -> str:
+    """Return the account the customer pays into, in words: the IBAN, else a bank account.
 
-    Countries without IBANs (the United States, Japan) have only bank account numbers,
-    kept with the entity's bank accounts; one in the invoice's currency comes first.
+    Countries without IBANs (the United States, Japan) have bank account numbers with a
+    domestic clearing code, kept with the entity's bank accounts.
     """
     if entity.iban:
         return entity.iban
-    from o2c.banking.models import BankAccount
-
-    accounts = BankAccount.objects.filter(entity=entity, is_active=True)
-    account = accounts.filter(currency=currency).first() or accounts.first()
+    account = common.payee_bank_account(entity, currency)
     if account is None:
         return ""
-    bank = f"{account.bank_name} " if account.bank_name else ""
-    return f"{bank}{account.identifier}".strip()
+    parts = [account.bank_name] if account.bank_name else []
+    if account.bank_code:
+        name = words.get(f"bank_code_{entity.country}", words["bank_code"])
+        parts.append(f"{name} {account.bank_code}")
+    parts.append(f"{words['account_number']} {account.identifier}")
+    return ", ".join(parts)

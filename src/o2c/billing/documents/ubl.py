@@ -145,23 +145,38 @@ def _payment(root, document, invoice, credit: bool) -> None:
     entity = document.entity
     if not credit and invoice.creditor_reference:
         means = _cac(root, "PaymentMeans")
-        # A credit transfer code needs the payee's account (BR-61), so without an IBAN the
+        account_id, provider_id = _payee(entity, document.currency)
+        # A credit transfer code needs the payee's account (BR-61), so without one the
         # means stay undefined and the reference is still given.
         if entity.iban and document.currency == "EUR":
             _cbc(means, "PaymentMeansCode", SEPA_CREDIT_TRANSFER, name="SEPA credit transfer")
-        elif entity.iban:
+        elif account_id:
             _cbc(means, "PaymentMeansCode", CREDIT_TRANSFER, name="Credit transfer")
         else:
             _cbc(means, "PaymentMeansCode", UNDEFINED_MEANS)
         _cbc(means, "PaymentID", invoice.creditor_reference)
-        if entity.iban:
+        if account_id:
             account = _cac(means, "PayeeFinancialAccount")
-            _cbc(account, "ID", entity.iban.replace(" ", ""))
+            _cbc(account, "ID", account_id)
             _cbc(account, "Name", entity.name)
-            if entity.bic:
-                _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", entity.bic)
+            if provider_id:
+                _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", provider_id)
     if not credit and invoice.payment_term is not None:
         _cbc(_cac(root, "PaymentTerms"), "Note", invoice.payment_term.name)
+
+
+def _payee(entity, currency: str) -> tuple[str, str]:
+    """Return the payee's account (BT-84) and its payment service provider (BT-86).
+
+    The IBAN and BIC when the entity has an IBAN; else a bank account number with its
+    domestic clearing code (a US routing number, say), which BT-86 also allows.
+    """
+    if entity.iban:
+        return entity.iban.replace(" ", ""), entity.bic
+    account = common.payee_bank_account(entity, currency)
+    if account is None:
+        return "", ""
+    return account.identifier, account.bank_code or account.bic
 
 
 def _tax_subtotal(total, group, currency: str) -> None:

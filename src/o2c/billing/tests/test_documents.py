@@ -184,11 +184,34 @@ def test_pdf_bank_account_without_iban(make_entity, make_customer, invoice_for):
     from o2c.banking.services import add_bank_account
 
     entity = make_entity(code="JP1", base_currency="JPY", time_zone="Asia/Tokyo", country="JP")
-    add_bank_account(entity=entity, identifier="1234567", currency="JPY", bank_name="Mizuho")
+    add_bank_account(
+        entity=entity,
+        identifier="1234567",
+        currency="JPY",
+        bank_name="Mizuho",
+        bank_code="0001-123",
+    )
     customer = make_customer(entity, country="JP", language="en")
 
     invoice = invoice_for(customer, [line("Item A", "1", "2345")], post=True)
-    text = pdf_text(render_pdf(invoice))
+    text = pdf_text(render_pdf(invoice)).replace("\n", " ")
 
-    assert "Mizuho 1234567" in text
-    assert invoice.creditor_reference in text.replace("\n", "")
+    assert "Mizuho, bank and branch code 0001123, account 1234567" in text
+    assert invoice.creditor_reference in text
+
+
+def test_pdf_us_account_names_routing_number(make_entity, make_customer, invoice_for):
+    from o2c.banking.services import add_bank_account
+
+    entity = make_entity(
+        code="US1", base_currency="USD", time_zone="America/New_York", country="US"
+    )
+    entity.subdivision = "NY"
+    entity.save()
+    add_bank_account(entity=entity, identifier="0026009593", currency="USD", bank_code="500000102")
+    customer = make_customer(entity, country="US", subdivision="NY", language="en")
+
+    invoice = invoice_for(customer, [line("Widget", "1", "10.00")], post=True)
+    text = pdf_text(render_pdf(invoice)).replace("\n", " ")
+
+    assert "routing number 500000102, account 0026009593" in text

@@ -219,6 +219,23 @@ def test_seller_without_iban_still_gives_valid_ubl(seller_fr, buyer_fr, invoice_
     assert text(xml, "//cac:PaymentMeans/cbc:PaymentID") == ["RF81INV202500001"]
 
 
+def test_seller_with_account_number_gives_credit_transfer(seller_fr, buyer_fr, invoice_for):
+    # given a seller without IBAN whose bank account has a number and a clearing code
+    from o2c.banking.services import add_bank_account
+
+    type(seller_fr).objects.filter(pk=seller_fr.pk).update(iban="")
+    add_bank_account(entity=seller_fr, identifier="0026009593", currency="EUR", bank_code="30006")
+    invoice = invoice_for(buyer_fr, [line("Lamp", "1", "10.00")], post=True)
+
+    xml = render_ubl(invoice)
+
+    assert schema_errors(xml) == []
+    assert fatal(xml) == []
+    assert text(xml, "//cac:PaymentMeans/cbc:PaymentMeansCode") == ["30"]
+    assert text(xml, "//cac:PayeeFinancialAccount/cbc:ID") == ["0026009593"]
+    assert text(xml, "//cac:FinancialInstitutionBranch/cbc:ID") == ["30006"]
+
+
 def test_vat_number_without_country_code_has_no_einvoice(seller_fr, buyer_fr, invoice_for):
     # a Japanese qualified-invoice number such as T1234567890123 has no country prefix
     invoice = invoice_for(buyer_fr, [line("Lamp", "1", "10.00")], post=True)

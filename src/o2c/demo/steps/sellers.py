@@ -34,6 +34,8 @@ class Seller:
     bic: str
     # An IBAN, or the bank's account number where the country has no IBANs (US, Japan).
     account: str
+    # The domestic clearing code that goes with an account number (fictitious banks).
+    bank_code: str = ""
 
 
 def _german_vat_number(body: str) -> str:
@@ -74,6 +76,9 @@ SELLERS = {
         bank_name="Lakeside Commercial Bank",
         bic="",
         account="0026009593",
+        # Check digit valid; its first two digits (50) are outside the ABA's bank ranges
+        # (00-12, 21-32, 61-72, 80), so it names no real bank.
+        bank_code="500000102",
     ),
     "JP01": Seller(
         street="2-1 Marunouchi, Chiyoda-ku",
@@ -85,6 +90,7 @@ SELLERS = {
         bank_name="Sakura City Bank",
         bic="",
         account="0012345678",
+        bank_code="0999-123",
     ),
     "KW01": Seller(
         street="Block 3, Street 14, Sharq",
@@ -143,6 +149,7 @@ def set_up_bank_accounts(entities: list[LegalEntity]) -> list[BankAccount]:
             name=f"{SELLERS[entity.code].bank_name} {entity.base_currency}",
             bic=SELLERS[entity.code].bic,
             bank_name=SELLERS[entity.code].bank_name,
+            bank_code=SELLERS[entity.code].bank_code,
         )
         for entity in entities
         if entity.code in SELLERS

@@ -48,6 +48,12 @@ class Command(BaseCommand):
         add.add_argument("--name", default="")
         add.add_argument("--bic", default="")
         add.add_argument("--bank", default="", help="Name of the bank.")
+        add.add_argument(
+            "--bank-code",
+            default="",
+            help="Domestic clearing code for an account number: US routing number, UK sort "
+            "code, Japanese bank and branch code.",
+        )
         add.add_argument("--mapping", help="Saved CSV mapping for this bank's CSV exports.")
         account_actions.add_parser("list", help="List the registered accounts.")
 
@@ -111,7 +117,7 @@ class Command(BaseCommand):
             for account in BankAccount.objects.select_related("entity"):
                 self.stdout.write(
                     f"{account.entity.code}\t{account.identifier}\t{account.currency}\t"
-                    f"{account.name}\t{account.bank_name}"
+                    f"{account.name}\t{account.bank_name}\t{account.bank_code}"
                 )
             return
         mapping = None
@@ -128,6 +134,7 @@ class Command(BaseCommand):
             name=options["name"],
             bic=options["bic"],
             bank_name=options["bank"],
+            bank_code=options["bank_code"],
             csv_mapping=mapping,
         )
         self.stdout.write(f"Registered: {account}")
