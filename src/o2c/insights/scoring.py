@@ -37,6 +37,13 @@ FIGURES = [
     "open_max_days_past_due",
     "open_disputes",
     "broken_promises",
+    "days_since_payment",
+    "recent_invoice_count",
+]
+# Figures that move with the calendar alone: named only when no history figure changed.
+CALENDAR_FIGURES = [
+    ("days_since_payment", "days since the last payment", 7),
+    ("recent_invoice_count", "invoices in the last 90 days", 1),
 ]
 
 
@@ -57,8 +64,14 @@ def _figure(value):
     return round(float(value), 3)
 
 
-def what_changed(previous: CustomerScore, score: int, grade: str, figures: dict) -> str:
-    """Return a note naming the score move and the history figures that changed."""
+def what_changed(
+    previous: CustomerScore, score: int, grade: str, figures: dict, version_id=None
+) -> str:
+    """Return a note naming the score move and the history figures that changed.
+
+    When none changed, the note names what did: the model version (`version_id` is the
+    current one), or figures that move with the calendar.
+    """
     head = f"Score {previous.score} → {score}"
     if previous.grade != grade:
         head += f" (grade {previous.grade} → {grade})"
@@ -85,8 +98,26 @@ def what_changed(previous: CustomerScore, score: int, grade: str, figures: dict)
             changes.append(f"{label} {before_text} → {after_text}")
     since = f" since {previous.scored_on:%Y-%m-%d}"
     if not changes:
-        return f"{head}{since}: the model weighs the same history differently."
+        changes = _other_changes(previous, figures, version_id)
     return f"{head}{since}: " + "; ".join(changes) + "."
+
+
+def _other_changes(previous: CustomerScore, figures: dict, version_id) -> list[str]:
+    """Name what moved a score whose history figures stayed the same."""
+    old = previous.figures or {}
+    found = []
+    if previous.model_version_id != version_id:
+        found.append("scored by another model version")
+    for key, label, threshold in CALENDAR_FIGURES:
+        before, after = old.get(key), figures.get(key)
+        if before is not None and after is not None and abs(after - before) >= threshold:
+            found.append(f"{label} {before:.0f} → {after:.0f}")
+    if not found:
+        found.append(
+            "no recorded figure changed; other inputs moved, such as how late all customers "
+            "pay now and the time of year"
+        )
+    return found
 
 
 def score_customers(entity, as_of: dt.date, planned, version, model) -> tuple[int, int]:
@@ -101,13 +132,14 @@ def score_customers(entity, as_of: dt.date, planned, version, model) -> tuple[in
     for row in (
         CustomerScore.objects.filter(customer_id__in=customer_ids, scored_on__lt=as_of)
         .order_by("customer_id", "-scored_on")
-        .only("customer_id", "score", "grade", "figures", "scored_on")
+        .only("customer_id", "score", "grade", "figures", "scored_on", "model_version")
     ):
         previous.setdefault(row.customer_id, row)
 
     method = (
         Method.MODEL if model.fitted is not None and model.use_late_risk else Method.TRANSPARENT
     )
+    current_version = version.pk if version is not None and method == Method.MODEL else None
     scores, events, flagged_ids = [], [], []
     now = timezone.now()
     for prediction in planned:
@@ -119,7 +151,7 @@ def score_customers(entity, as_of: dt.date, planned, version, model) -> tuple[in
         if before is not None:
             moved = abs(score - before.score) >= NOTE_POINTS or before.grade != grade
             if moved:
-                note = what_changed(before, score, grade, figures)
+                note = what_changed(before, score, grade, figures, current_version)
             flagged = before.score - score >= FALL_POINTS or grade > before.grade
         scores.append(
             CustomerScore(

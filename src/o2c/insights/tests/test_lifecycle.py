@@ -14,6 +14,7 @@ from o2c.insights.errors import InsightsError
 from o2c.insights.forecast import OpenOrder
 from o2c.insights.models import CustomerScore, InvoicePrediction, ModelStatus, ModelVersion
 from o2c.insights.persistence import load_estimators
+from o2c.insights.scoring import what_changed
 from o2c.ledger.models import Allocation, Document
 from o2c.parties.models import LegalEntity, TimelineEvent
 from o2c.teams.models import Team, WorkItem, WorkKind
@@ -415,3 +416,40 @@ def test_backtest_rejects_zero_folds(entity):
         services.backtest_entity(entity, folds=0)
 
     assert raised.value.code == "invalid_folds"
+
+
+SAME_HISTORY = {"history_count": 12, "share_late": 0.25, "days_since_payment": 10}
+
+
+def test_change_note_names_new_model_version():
+    before = CustomerScore(
+        score=800, grade="A", figures=SAME_HISTORY, scored_on=dt.date(2025, 1, 1)
+    )
+    before.model_version_id = 3
+
+    note = what_changed(before, 700, "B", dict(SAME_HISTORY), version_id=4)
+
+    assert note == (
+        "Score 800 → 700 (grade A → B) since 2025-01-01: scored by another model version."
+    )
+
+
+def test_change_note_names_calendar_figures():
+    before = CustomerScore(
+        score=800, grade="A", figures=SAME_HISTORY, scored_on=dt.date(2025, 1, 1)
+    )
+
+    note = what_changed(before, 740, "B", SAME_HISTORY | {"days_since_payment": 40})
+
+    assert note.endswith(": days since the last payment 10 → 40.")
+
+
+def test_change_note_without_any_changed_figure():
+    before = CustomerScore(
+        score=800, grade="A", figures=SAME_HISTORY, scored_on=dt.date(2025, 1, 1)
+    )
+
+    note = what_changed(before, 740, "B", dict(SAME_HISTORY))
+
+    assert "no recorded figure changed; other inputs moved" in note
+    assert "weighs the same history" not in note
