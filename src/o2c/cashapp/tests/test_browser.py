@@ -65,3 +65,44 @@ def test_specialist_accepts_suggestion_with_keyboard(
     line.refresh_from_db()
     assert line.state == LineState.MATCHED
     assert open_amount(invoice) == Decimal("0")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_keys_typed_ahead_act_in_order(
+    page, live_server, login, entity, customer, post, bank_account, make_line, make_user
+):
+    # given two receipts the engine could only suggest
+    first_invoice = post(customer, "invoice", "INV-2027-0901", "2027-01-05", "777.70")
+    second_invoice = post(customer, "invoice", "INV-2027-0902", "2027-01-06", "512.30")
+    lines = [
+        make_line(bank_account, "777.70", text="TRANSFER", counterparty_name="R. MILLER"),
+        make_line(bank_account, "512.30", text="TRANSFER", counterparty_name="R. MILLER"),
+    ]
+    run_matching(entity)
+    person = make_user(
+        "cash-specialist",
+        entity=entity,
+        role="member",
+        function="cash_application",
+        customers=[customer],
+    )
+    person.set_password(PASSWORD)
+    person.save()
+    login(page, "cash-specialist", PASSWORD)
+    page.goto(f"{live_server.url}/cashapp/")
+    page.wait_for_selector(f'tr[data-line="{lines[1].pk}"]')
+
+    # when the specialist types j 1 j 1 without waiting for the page
+    for key in ["j", "1", "j", "1"]:
+        page.keyboard.press(key)
+
+    # then both lines are decided and leave the queue, and both invoices are paid
+    for line in lines:
+        page.wait_for_selector(f'tr[data-line="{line.pk}"]', state="detached")
+    page.wait_for_load_state("networkidle")
+    for line in lines:
+        line.refresh_from_db()
+        assert line.state == LineState.MATCHED
+    assert open_amount(first_invoice) == Decimal("0")
+    assert open_amount(second_invoice) == Decimal("0")
