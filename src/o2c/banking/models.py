@@ -124,6 +124,10 @@ class Statement(models.Model):
     format = models.CharField(max_length=10, choices=StatementFormat.choices)
     statement_id = models.CharField(max_length=140, help_text="The bank's statement reference.")
     sequence = models.CharField(max_length=40, blank=True)
+    final = models.BooleanField(
+        default=False,
+        help_text="A final statement, not an interim report that may still grow.",
+    )
     period_from = models.DateField(null=True, blank=True)
     period_to = models.DateField(null=True, blank=True)
     opening_balance = MoneyField(null=True, blank=True)

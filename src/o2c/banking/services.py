@@ -557,6 +557,7 @@ def _write_statement(
         format=parsed.format,
         statement_id=parsed.statement_id[:140],
         sequence=parsed.sequence[:40],
+        final=parsed.is_final,
         period_from=parsed.period_from,
         period_to=parsed.period_to,
         opening_balance=parsed.opening_balance,
@@ -626,12 +627,14 @@ def _reject_changed_statement(parsed: ParsedStatement, account, fingerprint, fil
     notifications grow during the day under one reference, so they are not checked
     here. Their lines are matched one by one instead.
     """
-    final = parsed.format in STATEMENT_FORMATS if parsed.final is None else parsed.final
-    if not final or not parsed.statement_id:
+    if not parsed.is_final or not parsed.statement_id:
         return
+    # Only an earlier final statement is compared: the day's interim reports under the
+    # same reference are expected to differ from it.
     earlier = (
         Statement.objects.filter(
             bank_account=account,
+            final=True,
             format=parsed.format,
             statement_id=parsed.statement_id[:140],
             sequence=parsed.sequence[:40],

@@ -67,6 +67,10 @@ class ParsedLine:
         return "|".join(parts)
 
 
+# Formats whose statements are final unless the file says otherwise.
+FINAL_FORMATS = {"mt940", "camt053"}
+
+
 @dataclass
 class ParsedStatement:
     """One statement of one account and currency, as the file states it.
@@ -100,8 +104,15 @@ class ParsedStatement:
     # Set by the import's check: (balance check, difference, note).
     balance_outcome: tuple | None = None
     # True when the file marks the statement final, False when it marks it interim, None
-    # when the format decides (MT940 and camt.053 are final statements).
+    # when the format decides (see `is_final`).
     final: bool | None = None
+
+    @property
+    def is_final(self) -> bool:
+        """Whether this is a final statement: marked so, or MT940 or camt.053 unmarked."""
+        if self.final is not None:
+            return self.final
+        return self.format in FINAL_FORMATS
 
     def fingerprint(self) -> str:
         """Return a digest of the statement's identity and content.

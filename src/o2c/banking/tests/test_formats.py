@@ -685,3 +685,22 @@ def test_account_keeps_its_routing_number(make_entity):
 
     account.refresh_from_db()
     assert account.bank_code == "500000102"
+
+
+@pytest.mark.django_db
+def test_final_bai2_after_interim_of_same_day_imports(entity, tmp_path):
+    # the day's interim report, then the final report with one more booking
+    add_bank_account(entity=entity, identifier="QA-BAI-1", currency="GBP")
+    interim = tmp_path / "interim.bai2"
+    interim.write_text(BAI2_QA.format(modifier="3", reference="BANK1"))
+    final = tmp_path / "final.bai2"
+    final.write_text(BAI2_QA.format(modifier="2", reference="BANK2"))
+
+    import_statement_file(interim)
+    result = import_statement_file(final)
+
+    assert result.statements_created == 1
+    assert list(Statement.objects.order_by("pk").values_list("final", flat=True)) == [
+        False,
+        True,
+    ]
