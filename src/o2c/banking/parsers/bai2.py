@@ -12,6 +12,7 @@ its total credits (100) and total debits (400) must equal the details'.
 """
 
 import datetime as dt
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bai2 import bai2 as bai2_package
@@ -24,6 +25,8 @@ from o2c.imports.errors import RecordProblem
 
 ZERO = Decimal("0")
 DEFAULT_CURRENCY = "USD"
+# Record codes BAI2 defines: file, group and account headers, detail, continuation, trailers.
+RECORD_CODES = {"01", "02", "03", "16", "88", "49", "98", "99"}
 # As-of-date modifiers of final groups. Interim or unmarked groups may still grow.
 FINAL_MODIFIERS = {AsOfDateModifier.final_previous_day, AsOfDateModifier.final_same_day}
 
@@ -39,31 +42,68 @@ def scaled(amount, currency: str) -> Decimal:
     return Decimal(int(amount)).scaleb(-money.minor_unit(currency))
 
 
-def join_account_records(text: str) -> tuple[str, dict[str, list[int]]]:
+@dataclass
+class Layout:
+    """Positions of the records of a BAI2 file, for error messages and trailer checks.
+
+    `counts` has the physical record counts of each account ("49"), group ("98") and
+    file ("99") section, which the trailers state. `lines` has the file line number of
+    each record, by record code, in file order; `details` the lines of each account's 16
+    records.
+    """
+
+    counts: dict[str, list[int]] = field(default_factory=dict)
+    lines: dict[str, list[int]] = field(default_factory=dict)
+    details: list[list[int]] = field(default_factory=list)
+
+    def line_of(self, code: str, index: int) -> int:
+        found = self.lines.get(code, [])
+        return found[index] if index < len(found) else 0
+
+
+def join_account_records(text: str, file_name: str = "") -> tuple[str, Layout]:
     """Join each 03 record with its 88 continuations into one physical record.
 
     A physical line that ends with "/" ends a field, so its continuation starts a new
     field. The bai2 package guesses where summary groups end instead, and glues
     "045/" + "88,475000" into type code "045475000"; joining here avoids the guess.
-    Returns the joined text and the physical record counts of each account ("49"),
-    group ("98") and file ("99") section, which the trailers state.
+    Raises ParseError for a record whose code BAI2 does not define.
     """
     joined: list[str] = []
-    counts: dict[str, list[int]] = {"49": [], "98": [], "99": []}
+    layout = Layout(
+        counts={"49": [], "98": [], "99": []}, lines={code: [] for code in RECORD_CODES}
+    )
     open_sections = {"49": 0, "98": 0, "99": 0}
     starts = {"03": "49", "02": "98", "01": "99"}
     in_account_record = False
-    for raw in text.splitlines():
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
             continue
         code = line[:2]
+        if code not in RECORD_CODES or line[2:3] not in (",", ""):
+            raise ParseError(
+                [
+                    RecordProblem(
+                        file_name,
+                        number,
+                        "record code",
+                        f"{line[:20]!r} does not start with a BAI2 record code (one of "
+                        f"{', '.join(sorted(RECORD_CODES))})",
+                    )
+                ]
+            )
+        layout.lines[code].append(number)
+        if code == "03":
+            layout.details.append([])
+        elif code == "16" and layout.details:
+            layout.details[-1].append(number)
         if code in starts:
             open_sections[starts[code]] = 0
         for section in open_sections:
             open_sections[section] += 1
-        if code in counts:
-            counts[code].append(open_sections[code])
+        if code in layout.counts:
+            layout.counts[code].append(open_sections[code])
         if code == "03":
             joined.append(line)
             in_account_record = True
@@ -73,10 +113,10 @@ def join_account_records(text: str) -> tuple[str, dict[str, list[int]]]:
             continue
         in_account_record = False
         joined.append(line)
-    return "\n".join(joined), counts
+    return "\n".join(joined), layout
 
 
-def _check_integrity(document, counts: dict[str, list[int]], file_name: str) -> None:
+def _check_integrity(document, layout: Layout, file_name: str) -> None:
     """Check every trailer's control total and record count against the file."""
     problems = []
     accounts = [account for group in document.children for account in group.children]
@@ -108,19 +148,20 @@ def _check_integrity(document, counts: dict[str, list[int]], file_name: str) -> 
                 problems.append(
                     RecordProblem(
                         file_name,
-                        0,
+                        layout.line_of(code, index),
                         f"{code} control total",
                         f"{label} {index + 1} states a control total of {stated_total}, its "
                         f"records add up to {found_total}",
                     )
                 )
             stated_count = trailer.number_of_records
-            physical = counts[code][index] if index < len(counts[code]) else None
+            found_counts = layout.counts[code]
+            physical = found_counts[index] if index < len(found_counts) else None
             if stated_count is not None and physical is not None and stated_count != physical:
                 problems.append(
                     RecordProblem(
                         file_name,
-                        0,
+                        layout.line_of(code, index),
                         f"{code} number of records",
                         f"{label} {index + 1} states {stated_count} records, it has {physical}",
                     )
@@ -130,7 +171,7 @@ def _check_integrity(document, counts: dict[str, list[int]], file_name: str) -> 
 
 
 def parse(data: bytes, file_name: str) -> list[ParsedStatement]:
-    text, counts = join_account_records(data.decode("utf-8-sig", errors="replace"))
+    text, layout = join_account_records(data.decode("utf-8-sig", errors="replace"), file_name)
     try:
         document = bai2_package.parse_from_string(text, check_integrity=False)
     except NotSupportedYetException as error:
@@ -147,27 +188,56 @@ def parse(data: bytes, file_name: str) -> list[ParsedStatement]:
         raise ParseError(
             [RecordProblem(file_name, 0, "record", f"not readable as BAI2: {error!r}")]
         ) from None
-    _check_integrity(document, counts, file_name)
+    _check_integrity(document, layout, file_name)
 
     statements = []
-    for group in document.children:
+    accounts_seen = 0
+    for group_index, group in enumerate(document.children):
         header = group.header
         as_of: dt.date | None = header.as_of_date
         group_currency = header.currency or DEFAULT_CURRENCY
+        group_line = layout.line_of("02", group_index)
         for account in group.children:
+            where = SectionLines(
+                file_name,
+                group_line,
+                layout.line_of("03", accounts_seen),
+                layout.details[accounts_seen] if accounts_seen < len(layout.details) else [],
+            )
+            accounts_seen += 1
             try:
-                statement = _statement(account, header, as_of, group_currency, file_name)
+                statement = _statement(account, header, as_of, group_currency, where)
             except money.MoneyError as error:
-                raise ParseError([RecordProblem(file_name, 0, "currency", error.message)]) from None
-            except (ValueError, ArithmeticError, TypeError) as error:
                 raise ParseError(
-                    [RecordProblem(file_name, 0, "record", f"not readable as BAI2: {error!r}")]
+                    [RecordProblem(file_name, where.account_line, "currency", error.message)]
+                ) from None
+            except (ValueError, ArithmeticError, TypeError) as error:
+                message = f"not readable as BAI2: {error}"
+                raise ParseError(
+                    [RecordProblem(file_name, where.account_line, "record", message)]
                 ) from None
             statements.append(statement)
     return statements
 
 
-def _statement(account, group_header, as_of, group_currency, file_name) -> ParsedStatement:
+@dataclass
+class SectionLines:
+    """The file lines of one account section, for error messages."""
+
+    file_name: str
+    group_line: int
+    account_line: int
+    detail_lines: list[int]
+
+    def detail_line(self, position: int) -> int:
+        """Return the line of the account's 16 record at `position` (from 1), or 0."""
+        inside = 0 < position <= len(self.detail_lines)
+        return self.detail_lines[position - 1] if inside else 0
+
+
+def _statement(
+    account, group_header, as_of, group_currency, where: SectionLines
+) -> ParsedStatement:
     identifier = account.header
     currency = money.check_currency(identifier.currency or group_currency)
     statement = ParsedStatement(
@@ -185,7 +255,7 @@ def _statement(account, group_header, as_of, group_currency, file_name) -> Parse
         ),
         period_from=as_of,
         period_to=as_of,
-        source_line=_first_row_line(identifier),
+        source_line=where.account_line,
         final=group_header.as_of_date_modifier in FINAL_MODIFIERS,
     )
     summaries = {item.type_code.code: item for item in identifier.summary_items}
@@ -193,7 +263,7 @@ def _statement(account, group_header, as_of, group_currency, file_name) -> Parse
         statement.opening_balance = scaled(summaries["010"].amount, currency)
         statement.closing_balance = scaled(summaries["015"].amount, currency)
     for position, detail in enumerate(account.children, start=1):
-        statement.lines.append(_line(detail, currency, as_of, position, file_name))
+        statement.lines.append(_line(detail, currency, as_of, position, where))
 
     totals = []
     for code, sign, label in (("100", 1, "credits"), ("400", -1, "debits")):
@@ -217,11 +287,7 @@ def _statement(account, group_header, as_of, group_currency, file_name) -> Parse
     return statement
 
 
-def _first_row_line(record) -> int:
-    return 0
-
-
-def _line(detail, currency: str, as_of, position: int, file_name: str) -> ParsedLine:
+def _line(detail, currency: str, as_of, position: int, where: SectionLines) -> ParsedLine:
     type_code = detail.type_code
     amount = scaled(detail.amount, currency)
     if type_code.transaction == TypeCodeTransaction.debit:
@@ -230,8 +296,8 @@ def _line(detail, currency: str, as_of, position: int, file_name: str) -> Parsed
         raise ParseError(
             [
                 RecordProblem(
-                    file_name,
-                    0,
+                    where.file_name,
+                    where.detail_line(position),
                     "16 type code",
                     f"type code {type_code.code} ({type_code.description}) is neither a "
                     "credit nor a debit",
@@ -240,7 +306,14 @@ def _line(detail, currency: str, as_of, position: int, file_name: str) -> Parsed
         )
     if as_of is None:
         raise ParseError(
-            [RecordProblem(file_name, 0, "02 as-of date", "the group header has no as-of date")]
+            [
+                RecordProblem(
+                    where.file_name,
+                    where.group_line,
+                    "02 as-of date",
+                    "the group header has no as-of date",
+                )
+            ]
         )
     text = (detail.text or "").strip()
     return ParsedLine(
@@ -252,5 +325,5 @@ def _line(detail, currency: str, as_of, position: int, file_name: str) -> Parsed
         end_to_end_id=str(detail.customer_reference or "").strip(),
         transaction_code=f"BAI {type_code.code}",
         remittance_info=text,
-        source_line=position,
+        source_line=where.detail_line(position) or position,
     )

@@ -704,3 +704,26 @@ def test_final_bai2_after_interim_of_same_day_imports(entity, tmp_path):
         False,
         True,
     ]
+
+
+def test_bai2_errors_name_the_file_line():
+    data = BAI2_QA.format(modifier="2", reference="BANK1").encode()
+
+    with pytest.raises(ParseError) as total:
+        bai2.parse(data.replace(b"49,2100000,4/", b"49,2100001,4/"), "total.bai2")
+    with pytest.raises(ParseError) as code:
+        bai2.parse(data.replace(b"88,PY:INV-1", b",1PY:INV-1"), "code.bai2")
+    with pytest.raises(ParseError) as kind:
+        bai2.parse(data.replace(b"16,195,", b"16,010,"), "kind.bai2")
+
+    assert (total.value.problems[0].line, total.value.problems[0].field) == (6, "49 control total")
+    assert (code.value.problems[0].line, code.value.problems[0].field) == (5, "record code")
+    assert "',1PY:INV-1' does not start with a BAI2 record code" in code.value.problems[0].message
+    assert kind.value.problems[0].line == 4
+
+
+def test_bai2_lines_carry_their_file_line():
+    (statement,) = bai2.parse(BAI2_QA.format(modifier="2", reference="B").encode(), "qa.bai2")
+
+    assert statement.source_line == 3
+    assert [line.source_line for line in statement.lines] == [4]
