@@ -4,20 +4,25 @@ import datetime as dt
 from typing import Annotated
 
 from django.http import Http404
+from django.utils import timezone
 from ninja import Router, Schema
+from ninja.errors import HttpError
 from pydantic import Field
 
 from o2c.insights import selectors, services
 from o2c.insights.errors import InsightsError
 from o2c.insights.models import InvoicePrediction
-from o2c.ledger.models import Document
+from o2c.ledger.models import Document, Side
 from o2c.parties.selectors import customer_for
 from o2c.teams.selectors import visible_customers
 
 router = Router()
 MAX_ITEMS = 500
-# A primary key the database can store: a positive signed 64-bit integer.
-RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# A primary key the database can store: a positive signed 64-bit integer. Strict, so that
+# true or "7" is rejected rather than read as a number.
+RecordId = Annotated[int, Field(ge=1, le=2**63 - 1, strict=True)]
+# Ids named in one error message, at most.
+NAMED_IDS = 20
 
 
 class ReasonOut(Schema):
@@ -82,7 +87,7 @@ class LateRiskOut(Schema):
     as_of: dt.date
     probabilities: dict[int, float]
     not_open: list[int] = Field(
-        description="Documents left out: settled, or not yet posted, on as_of.",
+        description="Invoices left out: settled, or not yet posted, on as_of.",
     )
 
 
@@ -155,6 +160,13 @@ def get_score(request, customer_id: int):
 def post_late_risk(request, payload: LateRiskIn):
     """Return the late-payment probability of invoices or customers the person may see."""
     services.check_day(payload.as_of)
+    if payload.as_of > timezone.localdate() + dt.timedelta(days=1):
+        raise InsightsError(
+            "late_risk_future",
+            "as_of {day} is in the future: late risk is read from what the ledger showed on "
+            "that day, so use today or an earlier date.",
+            day=payload.as_of.isoformat(),
+        )
     if bool(payload.document_ids) == bool(payload.customer_ids):
         raise InsightsError(
             "late_risk_subject", "Send either document_ids or customer_ids, not both or neither."
@@ -173,14 +185,29 @@ def post_late_risk(request, payload: LateRiskIn):
     else:
         items = visible.filter(pk__in=wanted).select_related("payment_term")
     found = list(items)
-    if len(found) != len(set(wanted)):
-        raise Http404("Some of the items do not exist or are outside your scope.")
+    missing = sorted(set(wanted) - {item.pk for item in found})
+    if missing:
+        raise HttpError(404, f"Not found or outside your scope: {_named(missing)}.")
+    not_invoices = sorted(
+        item.pk for item in found if payload.document_ids and item.side != Side.DEBIT
+    )
+    if not_invoices:
+        raise InsightsError(
+            "late_risk_not_invoice",
+            "Documents {ids} are not invoices: late risk is given for invoices and debit notes.",
+            ids=_named(not_invoices),
+        )
     probabilities = services.late_payment_probability(found, payload.as_of)
     return {
         "as_of": payload.as_of,
         "probabilities": probabilities,
         "not_open": sorted(set(payload.document_ids) - set(probabilities)),
     }
+
+
+def _named(ids: list[int]) -> str:
+    shown = ", ".join(str(pk) for pk in ids[:NAMED_IDS])
+    return shown + (f" and {len(ids) - NAMED_IDS} more" if len(ids) > NAMED_IDS else "")
 
 
 @router.get("/forecast", response=list[CurrencyForecastOut])
@@ -207,5 +234,5 @@ def list_models(request, entity: str | None = None):
     """Return the model versions of the entities the person leads, newest first."""
     versions = selectors.versions_for(request.user).order_by("entity__code", "-version")
     if entity:
-        versions = versions.filter(entity__code=entity)
+        versions = versions.filter(entity=selectors.led_entity(request.user, entity))
     return list(versions[:100])

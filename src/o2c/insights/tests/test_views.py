@@ -136,6 +136,35 @@ def test_api_late_risk_names_settled_documents(scored, make_user, client):
     assert response.json()["not_open"] == [settled.pk]
 
 
+def late_risk(client, **payload):
+    payload.setdefault("as_of", AS_OF.isoformat())
+    return client.post("/api/insights/late-risk", payload, content_type="application/json")
+
+
+def test_api_late_risk_rejects_bad_requests(scored, make_user, client):
+    member, _, mine, theirs = people(scored, make_user)
+    payment = Document.objects.filter(customer=mine, kind="payment").first()
+    invoice = Document.objects.filter(customer=mine, kind="invoice").last()
+    hidden = Document.objects.filter(customer=theirs, kind="invoice").last()
+    client.force_login(member)
+
+    not_invoice = late_risk(client, document_ids=[payment.pk])
+    future = late_risk(client, as_of="2199-12-31", document_ids=[invoice.pk])
+    boolean = late_risk(client, document_ids=[True])
+    text = late_risk(client, document_ids=[str(invoice.pk)])
+    outside = late_risk(client, document_ids=[invoice.pk, hidden.pk])
+
+    assert not_invoice.status_code == 400
+    assert not_invoice.json()["code"] == "late_risk_not_invoice"
+    assert str(payment.pk) in not_invoice.json()["message"]
+    assert future.status_code == 400
+    assert future.json()["code"] == "late_risk_future"
+    assert boolean.status_code == 422
+    assert text.status_code == 422
+    assert outside.status_code == 404
+    assert outside.json()["detail"] == f"Not found or outside your scope: {hidden.pk}."
+
+
 def test_forecast_and_models_for_leaders_only(scored, make_user, client):
     member, leader, _, _ = people(scored, make_user)
 
@@ -154,6 +183,7 @@ def test_forecast_and_models_for_leaders_only(scored, make_user, client):
     assert api.status_code == 200
     assert len(api.json()[0]["weeks"]) == 13
     assert models.json()[0]["verdict"] == {"days_late": True, "late_risk": True}
+    assert client.get("/api/insights/models?entity=NOPE").status_code == 404
 
 
 def test_dashboard_panel_shows_forecast_band_to_leaders(habits_ledger, monkeypatch, rf):
