@@ -161,13 +161,14 @@ def predict_queries(
             float(points[row]), float(risks[row]), residuals, floor, policy.late_after_days
         )
         found = []
+        exclude = reason_words.INVOICE_FEATURES if query.invoice is None else frozenset()
         if risk_effects is not None:
             found += reason_words.top_reasons(
-                names, values[row], risk_effects[row], "risk", figures=figures
+                names, values[row], risk_effects[row], "risk", figures=figures, exclude=exclude
             )
         if day_effects is not None:
             found += reason_words.top_reasons(
-                names, values[row], day_effects[row], "days", 2, figures=figures
+                names, values[row], day_effects[row], "days", 2, figures=figures, exclude=exclude
             )
         if risk_effects is None and day_effects is None:
             found = transparent_reasons(row_values | figures)

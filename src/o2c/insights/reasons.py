@@ -13,6 +13,20 @@ import numpy as np
 from o2c.insights.features import RECENT_COUNT
 
 TOP_REASONS = 3
+# Facts about the invoice itself: a customer's score, made for a typical next invoice,
+# does not state them, as that invoice does not exist.
+INVOICE_FEATURES = frozenset(
+    {
+        "log_amount",
+        "amount_ratio",
+        "term_days",
+        "days_to_due",
+        "due_weekday",
+        "due_day",
+        "due_month",
+        "invoice_disputed",
+    }
+)
 WEEKDAYS = list(calendar.day_name)
 MONTHS = list(calendar.month_name)
 NO_HISTORY = "has no settled invoice on record yet"
@@ -66,8 +80,8 @@ def describe_fact(name: str, values: dict) -> str | None:
         ),
         "weighted_days_late": lambda: f"paid recent invoices {_days(value)} on average",
         "trend_days_late": lambda: (
-            f"pays {plural(abs(value), 'day')} {'later' if value > 0 else 'sooner'} lately"
-            " than before"
+            f"paid {f'the last {recent}' if recent > 1 else 'recent'} invoices "
+            f"{plural(abs(value), 'day')} {'later' if value > 0 else 'sooner'} than earlier ones"
             if round(value)
             else None
         ),
@@ -116,7 +130,11 @@ def describe_fact(name: str, values: dict) -> str | None:
             else "has no other invoice past due"
         ),
         "open_amount_ratio": lambda: f"owes {value:.1f} times a usual invoice on other items",
-        "recent_invoice_count": lambda: f"was invoiced {plural(value, 'time')} in the last 90 days",
+        "recent_invoice_count": lambda: (
+            f"was invoiced {plural(value, 'time')} in the last 90 days"
+            if round(value)
+            else "was not invoiced in the last 90 days"
+        ),
         "log_amount": lambda: f"the invoice amount is {math.expm1(value):,.0f}",
         "amount_ratio": lambda: f"the invoice is {value:.1f} times the customer's usual amount",
         "term_days": lambda: f"the payment term is {plural(value, 'day')}",
@@ -184,12 +202,13 @@ def top_reasons(
     kind: str,
     limit: int = TOP_REASONS,
     figures: dict | None = None,
+    exclude: frozenset = frozenset(),
 ) -> list[dict]:
     """Return the strongest reasons of one prediction.
 
     `effects` are the contributions of each feature: in probability for kind "risk", in
-    days for kind "days". Features without a fact to state are skipped. `figures` adds
-    the customer's own history figures (see `own_figures`).
+    days for kind "days". Features without a fact to state, or named in `exclude`, are
+    skipped. `figures` adds the customer's own history figures (see `own_figures`).
     """
     values = dict(zip(names, row.tolist(), strict=True)) | (figures or {})
     order = np.argsort(-np.abs(effects))
@@ -198,6 +217,8 @@ def top_reasons(
         effect = float(effects[column])
         if abs(effect) < (0.005 if kind == "risk" else 0.25):
             break
+        if names[column] in exclude:
+            continue
         fact = describe_fact(names[column], values)
         if fact is None:
             continue

@@ -8,7 +8,14 @@ import pytest
 from o2c.insights.features import build_matrix, query_for_invoice
 from o2c.insights.history import load_history
 from o2c.insights.predict import _already_late_reason, transparent_reasons
-from o2c.insights.reasons import describe_fact, effect_words, own_figures, top_reasons, unique
+from o2c.insights.reasons import (
+    INVOICE_FEATURES,
+    describe_fact,
+    effect_words,
+    own_figures,
+    top_reasons,
+    unique,
+)
 
 NO_HISTORY = {
     "history_count": 0,
@@ -127,3 +134,28 @@ def test_feature_rows_keep_raw_undisputed_figures(habits_ledger):
     assert counted
     for item in counted:
         assert item["_undisputed_mean"] == pytest.approx(item["_customer_mean"])
+
+
+def test_trend_names_recent_invoices():
+    values = {"trend_days_late": 10.2, "history_count": 12}
+    assert describe_fact("trend_days_late", values) == (
+        "paid the last 5 invoices 10 days later than earlier ones"
+    )
+
+
+def test_no_recent_invoice_reworded():
+    assert describe_fact("recent_invoice_count", {"recent_invoice_count": 0}) == (
+        "was not invoiced in the last 90 days"
+    )
+
+
+def test_excluded_features_give_no_reason():
+    names = ["due_month", "share_late"]
+    row = np.array([1.0, 0.23])
+    effects = np.array([0.3, 0.1])
+
+    found = top_reasons(
+        names, row, effects, "risk", figures=FOUR_OF_TWENTY, exclude=INVOICE_FEATURES
+    )
+
+    assert [reason["feature"] for reason in found] == ["share_late"]

@@ -9,8 +9,10 @@ import pytest
 from o2c.collections.worklist import build_worklist
 from o2c.core.panels import render_panels
 from o2c.core.templatetags.money import amount as money_amount
+from o2c.insights import reasons as reason_words
 from o2c.insights import services
-from o2c.insights.models import InvoicePrediction
+from o2c.insights.models import CustomerScore, InvoicePrediction
+from o2c.insights.reasons import INVOICE_FEATURES
 from o2c.insights.scoring import loss_model
 from o2c.ledger.models import Document
 
@@ -414,3 +416,36 @@ def test_invoice_overdue_beyond_history_has_no_date(scored, make_user, client):
     assert api["overdue_beyond_history"] is True
     assert api["pay_on"] is None
     assert api["pay_low_on"] == own.pay_low_on.isoformat()
+
+
+def test_scores_state_no_fact_of_an_unissued_invoice(scored, monkeypatch):
+    # given a record of which features each reason search leaves out
+    left_out = []
+    original = reason_words.top_reasons
+
+    def recording(*args, **kwargs):
+        left_out.append(kwargs.get("exclude", frozenset()))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(reason_words, "top_reasons", recording)
+
+    # when the customers and their open invoices are scored again
+    services.rescore_entity(scored["entity"], AS_OF)
+
+    # then scores (typical next invoices) leave out invoice facts, open invoices keep them
+    reasons = [reason for score in CustomerScore.objects.all() for reason in score.reasons]
+    assert reasons
+    assert not {reason["feature"] for reason in reasons} & INVOICE_FEATURES
+    assert INVOICE_FEATURES in left_out
+    assert frozenset() in left_out
+
+
+def test_risk_label_without_grace_days(scored, make_user, client):
+    member, _, mine, _ = people(scored, make_user)
+    own = InvoicePrediction.objects.filter(customer=mine).first()
+    client.force_login(member)
+
+    html = client.get(f"/insights/invoices/{own.document_id}/").content.decode()
+
+    assert "Risk of paying after the due date" in html
+    assert "more than 0 days" not in html
