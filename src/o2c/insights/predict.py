@@ -154,7 +154,7 @@ def predict_queries(
 
     predictions = []
     for row, query in enumerate(queries):
-        figures = reason_words.own_figures(matrix, row)
+        figures = reason_words.own_figures(matrix, row, history.base_currency)
         row_values = dict(zip(names, values[row].tolist(), strict=True))
         floor = float(query.on - query.due + 1) if query.invoice is not None else -math.inf
         point, low, high, probability = condition_on_open(

@@ -46,8 +46,10 @@ def plural(value: float, singular: str, many: str | None = None) -> str:
     return f"{number} {singular if number == 1 else (many or singular + 's')}"
 
 
-def own_figures(matrix, row: int) -> dict:
+def own_figures(matrix, row: int, currency: str = "") -> dict:
     """Return the customer's own history figures of one feature row, by name.
+
+    `currency` is the one the history's amounts are in (the entity's base currency).
 
     The features `mean_days_late`, `share_late` and `undisputed_mean_days_late` are shrunk
     toward all customers, so a sentence about the customer's history states these raw
@@ -58,6 +60,7 @@ def own_figures(matrix, row: int) -> dict:
         "_customer_share": float(matrix.customer_share_late[row]),
         "_undisputed_mean": float(matrix.customer_undisputed_mean[row]),
         "_undisputed_count": float(matrix.customer_undisputed_count[row]),
+        "_currency": currency,
     }
 
 
@@ -135,7 +138,9 @@ def describe_fact(name: str, values: dict) -> str | None:
             if round(value)
             else "was not invoiced in the last 90 days"
         ),
-        "log_amount": lambda: f"the invoice amount is {math.expm1(value):,.0f}",
+        "log_amount": lambda: (
+            f"the invoice amount is {math.expm1(value):,.0f} {values.get('_currency') or ''}"
+        ).rstrip(),
         "amount_ratio": lambda: f"the invoice is {value:.1f} times the customer's usual amount",
         "term_days": lambda: f"the payment term is {plural(value, 'day')}",
         "days_to_due": lambda: f"the invoice falls due {plural(value, 'day')} after issue",

@@ -159,3 +159,8 @@ def test_excluded_features_give_no_reason():
     )
 
     assert [reason["feature"] for reason in found] == ["share_late"]
+
+
+def test_amount_names_its_currency():
+    values = {"log_amount": math.log1p(4158.0), "_currency": "EUR"}
+    assert describe_fact("log_amount", values) == "the invoice amount is 4,158 EUR"
