@@ -239,7 +239,8 @@ def build_worklist(user, entity, as_of: dt.date | None = None) -> Worklist:
     return Worklist(
         as_of=as_of,
         currency=base,
-        model=model.name,
+        # The models the rows used: one may hand customers it cannot score to another.
+        model=", ".join(sorted({item.model for item in estimates.values()})) or model.name,
         capacity=capacity,
         entries=waiting[:room],
         worked_today=done,

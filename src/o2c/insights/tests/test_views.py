@@ -231,8 +231,10 @@ def test_loss_model_ranks_overdue_money_by_risk(scored):
 def test_worklist_names_what_risk_measures(scored, make_user):
     member, _, _, _ = people(scored, make_user)
 
-    entries = build_worklist(member, scored["entity"], AS_OF).entries
+    worklist = build_worklist(member, scored["entity"], AS_OF)
+    entries = worklist.entries
 
+    assert worklist.model == "insights payment model"
     assert entries
     assert entries[0].measure == "probability of still being unpaid in 30 days"
     assert entries[0].reasons[1].startswith("probability of still being unpaid in 30 days ")
