@@ -13,6 +13,7 @@ def test_page_assets_are_served(client, entity, make_user, settings):
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
 
     assert any(asset.endswith(".css") for asset in assets)
+    assert any(asset.endswith("favicon.svg") for asset in assets)
     assert any("htmx" in asset for asset in assets)
     for asset in assets:
         response = client.get(asset)
