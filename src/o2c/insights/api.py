@@ -36,7 +36,9 @@ class PredictionOut(Schema):
     document_id: int
     number: str
     as_of: dt.date
-    method: str
+    method: str = Field(description="model when the date or the risk comes from a model.")
+    date_method: str = Field(description="model or rule: where the payment date comes from.")
+    risk_method: str = Field(description="model or rule: where the late risk comes from.")
     overdue_beyond_history: bool
     pay_on: dt.date | None
     pay_low_on: dt.date | None
@@ -53,9 +55,23 @@ class PredictionOut(Schema):
         return prediction.document.number
 
     @staticmethod
+    def resolve_date_method(prediction):
+        return _part_method(prediction, "days_late")
+
+    @staticmethod
+    def resolve_risk_method(prediction):
+        return _part_method(prediction, "late_risk")
+
+    @staticmethod
     def resolve_pay_on(prediction):
         # An invoice overdue beyond the history has no predicted date, only `pay_low_on`.
         return None if prediction.overdue_beyond_history else prediction.pay_on
+
+
+def _part_method(prediction, part: str) -> str:
+    """Return "model" if the model version's `part` passed its backtest, else "rule"."""
+    version = prediction.model_version
+    return "model" if version is not None and version.verdict.get(part) else "rule"
 
 
 class ScoreOut(Schema):
@@ -137,7 +153,9 @@ def get_prediction(request, document_id: int):
     """Return the stored prediction of an open invoice the person may see."""
     document = selectors.document_for(request.user, document_id)
     prediction = (
-        InvoicePrediction.objects.filter(document=document).select_related("document").first()
+        InvoicePrediction.objects.filter(document=document)
+        .select_related("document", "model_version")
+        .first()
     )
     if prediction is None:
         raise Http404("No prediction for this invoice: it is settled or not scored yet.")

@@ -383,10 +383,12 @@ def test_invoice_page_date_source_rule(risk_model_only, make_user, client):
     client.force_login(member)
 
     html = client.get(f"/insights/invoices/{own.document_id}/").content.decode()
+    api = client.get(f"/api/insights/invoices/{own.document_id}/prediction").json()
 
     version = own.model_version.version
     assert f"the date from the customer-history rule (the days-late model of v{version}" in html
     assert f"the risk from the payment model v{version}." in html
+    assert (api["method"], api["date_method"], api["risk_method"]) == ("model", "rule", "model")
 
 
 def test_invoice_page_shows_amount_at_currency_decimals(scored, make_user, client):
