@@ -10,8 +10,9 @@ thousands of lines costs no query per line. It reads, in this order:
 2. the customer: a payer account or name known for a customer (entered or learned),
    the payer's name compared fuzzily with customer names, the customer number;
 3. amounts: the open amount exactly, after the early-payment discount, within the
-   write-off tolerance, net of bank charges, converted from another currency, or a
-   combination of the customer's open items (a subset-sum search with a bound).
+   write-off tolerance, net of bank charges, converted from another currency (within
+   the exchange tolerance, since banks convert at their own rate), or a combination of
+   the customer's open items (a subset-sum search with a bound).
 
 Each finding is evidence with a weight w. Findings about the open items (references,
 amounts) combine as P_items = 1 − Π(1 − w); findings about the payer (account, name,
@@ -629,16 +630,17 @@ class OpenBook:
         except LookupError:
             return None
         excess = paid - sum((item.open_amount for item in items), ZERO)
+        slack = self._fx_slack(paid, line.currency != currency)
         named = {item.id for item in items}
         others = [
             item
             for item in self.open_items_of(customer_id)
             if item.id not in named and item.currency == currency
         ]
-        exact = [item for item in others if item.open_amount == excess]
+        exact = [item for item in others if abs(item.open_amount - excess) <= slack]
         extra = exact if len(exact) == 1 else None
         if extra is None and not exact:
-            extra = self._combination(others, excess, max_size=2)
+            extra = self._combination(others, excess, max_size=2, tolerance=slack)
         if not extra:
             return None
         evidence = [
@@ -769,8 +771,10 @@ class OpenBook:
             except LookupError:
                 continue
             charges = line.charges_amount or ZERO
-            exact = [item for item in group if item.open_amount == paid]
+            fx = currency != line.currency
+            exact = [item for item in group if self._settles(item.open_amount, paid, fx)]
             if len(exact) == 1:
+                on_cent = exact[0].open_amount == paid
                 proposals.append(
                     self._fit(
                         line,
@@ -778,9 +782,15 @@ class OpenBook:
                         exact,
                         [],
                         customers,
-                        amount_note="amount equals the open amount of one of the customer's "
-                        "invoices, and of no other",
-                        amount_weight=W_AMOUNT_UNIQUE,
+                        amount_note=(
+                            "amount equals the open amount of one of the customer's "
+                            if on_cent
+                            else "converted amount is within the exchange tolerance of the "
+                            "open amount of one of the customer's "
+                        )
+                        + "invoices, and of no other",
+                        # Near a converted amount, the invoice is likely, not certain.
+                        amount_weight=W_AMOUNT_UNIQUE if on_cent else None,
                     )
                 )
                 continue
@@ -813,7 +823,7 @@ class OpenBook:
                 )
                 continue
             whole = sum((item.open_amount for item in group), ZERO)
-            if len(group) > 1 and whole == paid:
+            if len(group) > 1 and self._settles(whole, paid, fx):
                 group.sort(key=lambda item: (item.due_date, item.id))
                 proposals.append(
                     self._fit(
@@ -823,13 +833,15 @@ class OpenBook:
                         [],
                         customers,
                         amount_note=f"amount equals the customer's whole open balance "
-                        f"({len(group)} items)",
-                        amount_weight=W_AMOUNT_WHOLE_BALANCE,
+                        f"({len(group)} items)" + _converted_note(whole, paid),
+                        amount_weight=W_AMOUNT_WHOLE_BALANCE if whole == paid else None,
                     )
                 )
                 continue
-            combination = self._combination(group, paid + charges if charges else paid)
+            target = paid + charges if charges else paid
+            combination = self._combination(group, target, tolerance=self._fx_slack(target, fx))
             if combination:
+                total = sum((item.open_amount for item in combination), ZERO)
                 proposal = self._fit(
                     line,
                     customer_id,
@@ -837,8 +849,8 @@ class OpenBook:
                     [],
                     customers,
                     amount_note=f"amount equals the sum of {len(combination)} open items "
-                    "(the only such combination)",
-                    amount_weight=W_AMOUNT_COMBINATION,
+                    "(the only such combination)" + _converted_note(total, target),
+                    amount_weight=W_AMOUNT_COMBINATION if total == target else None,
                 )
                 proposals.append(proposal)
                 continue
@@ -846,6 +858,21 @@ class OpenBook:
             if near is not None:
                 proposals.append(self._fit(line, customer_id, [near], [], customers))
         return [proposal for proposal in proposals if proposal is not None]
+
+    def _fx_slack(self, amount: Decimal, fx: bool) -> Decimal:
+        """Return how far a converted amount may be from `amount` (zero without conversion)."""
+        return amount * self.rules.fx_tolerance_percent / HUNDRED if fx else ZERO
+
+    def _settles(self, open_total: Decimal, paid: Decimal, fx: bool) -> bool:
+        """Return whether `paid` is `open_total`: exactly, or once converted within the
+        exchange tolerance, as `_fit` accepts it (over as exact, short as a write-off).
+
+        A bank converts at its own rate, so a converted amount almost never lands on the
+        cent; comparing it exactly would leave the invoice unfound.
+        """
+        if not fx:
+            return open_total == paid
+        return abs(open_total - paid) <= self._fx_slack(open_total, fx)
 
     def _near(self, line: LineFacts, group: list[OpenItem], paid: Decimal) -> OpenItem | None:
         """Return the one item the payment falls just short of (charges, tolerance)."""
@@ -863,17 +890,22 @@ class OpenBook:
         return close[0] if len(close) == 1 else None
 
     def _combination(
-        self, group: list[OpenItem], target: Decimal, max_size: int | None = None
+        self,
+        group: list[OpenItem],
+        target: Decimal,
+        max_size: int | None = None,
+        tolerance: Decimal = ZERO,
     ) -> list[OpenItem] | None:
         """Return the only combination of open items adding up to target, or None.
 
-        Searches at most `max_combination_size` items among the
-        `max_combination_candidates` oldest, depth first with pruning, and gives up
-        after COMBINATION_NODE_BUDGET steps; a second solution returns None.
+        The sum may differ from target by `tolerance` (a converted amount). Searches at
+        most `max_combination_size` items among the `max_combination_candidates` oldest,
+        depth first with pruning, and gives up after COMBINATION_NODE_BUDGET steps; a
+        second solution returns None.
         """
         rules = self.rules
         candidates = sorted(
-            (item for item in group if item.open_amount <= target),
+            (item for item in group if item.open_amount <= target + tolerance),
             key=lambda item: (item.due_date, item.id),
         )[: rules.max_combination_candidates]
         candidates.sort(key=lambda item: item.open_amount, reverse=True)
@@ -889,13 +921,13 @@ class OpenBook:
             if len(solutions) > 1 or budget[0] <= 0:
                 return
             budget[0] -= 1
-            if remaining == ZERO and len(chosen) > 1:
+            if abs(remaining) <= tolerance and len(chosen) > 1:
                 solutions.append(list(chosen))
                 return
-            if len(chosen) >= size_limit or suffix[start] < remaining:
+            if len(chosen) >= size_limit or suffix[start] < remaining - tolerance:
                 return
             for index in range(start, len(amounts)):
-                if amounts[index] > remaining:
+                if amounts[index] > remaining + tolerance:
                     continue
                 chosen.append(index)
                 search(index + 1, remaining - amounts[index], chosen)
@@ -975,6 +1007,10 @@ def _exact_note(items: list[OpenItem], fx: bool) -> str:
     if len(items) == 1:
         return "amount equals the open amount"
     return f"amount equals the open amount of the {len(items)} invoices"
+
+
+def _converted_note(total: Decimal, paid: Decimal) -> str:
+    return "" if total == paid else ", once converted, within the exchange tolerance"
 
 
 def _nested(one: Proposal, other: Proposal) -> bool:

@@ -477,3 +477,43 @@ def test_foreign_receipt_posts_realised_exchange_difference(
     assert invoice.amount_base == D("1100.00")
     assert allocation.fx_difference_base == D("-20.00")
     assert match_of(line).decision == Decision.AUTO
+
+
+# A bank converts a foreign payment at its own rate, a little off the reference rate:
+# within the exchange tolerance (1 %), the payer's name must still find the invoices.
+@pytest.mark.parametrize(
+    ("paid_eur", "expected_numbers"),
+    [
+        ("1003.00", ["US-2027-0001"]),  # 1,103.30 USD: 0.3 % over one invoice
+        ("9950.00", ["US-2027-0003"]),  # 10,945.00 USD: 0.5 % (55 USD) short of one invoice
+        ("3010.00", ["US-2027-0001", "US-2027-0002"]),  # 3,311.00 USD: two invoices
+    ],
+)
+def test_converted_receipt_named_by_payer_finds_invoices(
+    make_entity, make_customer, post, make_line, paid_eur, expected_numbers
+):
+    # given a EUR entity, 1 EUR = 1.10 USD, and a USD customer with three open invoices
+    from o2c.banking.services import add_bank_account
+    from o2c.fx.services import set_manual_rate
+
+    entity = make_entity(code="FXN", base_currency="EUR")
+    day = dt.date(2027, 6, 1)
+    set_manual_rate("USD", day, D("1.10"))
+    customer = make_customer(entity, currency="USD", name="Harbor Foods Inc.")
+    post(customer, "invoice", "US-2027-0001", day, "1100.00", currency="USD")
+    post(customer, "invoice", "US-2027-0002", day, "2200.00", currency="USD")
+    post(customer, "invoice", "US-2027-0003", day, "11000.00", currency="USD")
+    account = add_bank_account(entity=entity, identifier="EU-ACCOUNT-7", currency="EUR")
+    line = make_line(account, paid_eur, text="Payment", on=day, counterparty_name="HARBOR FOODS")
+
+    # when matching runs
+    result = run_matching(entity)
+
+    # then the invoices are proposed first, for a person to decide: off the cent, the
+    # amount makes them likely, not certain
+    assert result.errors == []
+    assert refresh(line).state == LineState.EXCEPTION
+    best = Suggestion.objects.get(line=line, rank=1)
+    assert sorted(entry["number"] for entry in best.allocations) == expected_numbers
+    assert best.customer == customer
+    assert any("exchange tolerance" in note for note in best.evidence)
