@@ -789,7 +789,7 @@ class OpenBook:
                             "open amount of one of the customer's "
                         )
                         + "invoices, and of no other",
-                        # Near a converted amount, the invoice is likely, not certain.
+                        # Off the cent, the amount makes the invoice likely, not certain.
                         amount_weight=W_AMOUNT_UNIQUE if on_cent else None,
                     )
                 )
@@ -867,8 +867,8 @@ class OpenBook:
         """Return whether `paid` is `open_total`: exactly, or once converted within the
         exchange tolerance, as `_fit` accepts it (over as exact, short as a write-off).
 
-        A bank converts at its own rate, so a converted amount almost never lands on the
-        cent; comparing it exactly would leave the invoice unfound.
+        A bank converts at its own rate, so a converted amount rarely lands on the
+        cent. Compared exactly, it would find no invoice.
         """
         if not fx:
             return open_total == paid

@@ -489,7 +489,7 @@ def test_foreign_receipt_posts_realised_exchange_difference(
         ("3010.00", ["US-2027-0001", "US-2027-0002"]),  # 3,311.00 USD: two invoices
     ],
 )
-def test_converted_receipt_named_by_payer_finds_invoices(
+def test_converted_receipt_found_by_payer_name(
     make_entity, make_customer, post, make_line, paid_eur, expected_numbers
 ):
     # given a EUR entity, 1 EUR = 1.10 USD, and a USD customer with three open invoices
