@@ -3,8 +3,10 @@
 The statement (ISO 20022 camt.053.001.02) carries receipts for open invoices of the
 demo ledger, written as payers write them. Most quote the RF creditor reference, some
 the invoice number, and some nothing but their name. Some pay short, and a few cannot
-be matched at all. It is written once into the data folder, so a second set-up imports
-the same file, which the import recognises and skips.
+be matched at all. A few leave a doubt that cash application proposes for a person to
+decide: a parent company pays under its own name, pays part of an invoice, or pays
+invoices of two group companies in one transfer. It is written once into the data
+folder, so a second set-up imports the same file, which the import recognises and skips.
 """
 
 import datetime as dt
@@ -33,9 +35,22 @@ logger = logging.getLogger(__name__)
 CAMT_NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
 RECEIPTS_PER_STATEMENT = 40
 # Shares of the receipts, in order: RF reference, invoice number in the text, payer
-# name only, short payment quoting the number. The remaining receipts match nothing.
-SHARES = [("rf", 0.45), ("number", 0.25), ("name", 0.10), ("short", 0.10)]
+# name only, short payment quoting the number. Then come the ones left to a person: the
+# exact amount paid by a parent company, part of an invoice paid by the parent quoting
+# its number, and one transfer for invoices of two customers. The rest match nothing.
+SHARES = [
+    ("rf", 0.35),
+    ("number", 0.20),
+    ("name", 0.10),
+    ("short", 0.10),
+    ("parent", 0.05),
+    ("partial", 0.05),
+    ("group", 0.05),
+]
+# Kinds a person decides on. A small ledger keeps one of each in place of an RF receipt.
+PERSON_KINDS = ("parent", "partial", "group")
 SHORT_PAYMENT_SHARE = Decimal("0.93")
+PARTIAL_PAYMENT_SHARE = Decimal("0.40")
 UNKNOWN_PAYERS = ["M. SCHNEIDER", "ACCOUNTS DEPT", "J. TANAKA", "PAYMENT SERVICES LTD"]
 
 
@@ -116,17 +131,41 @@ def _candidates(entity: LegalEntity) -> list[Document]:
     return found
 
 
+def _parent_name(customer) -> str:
+    """Return the name a customer's parent company pays under: its first word, "Holding"."""
+    return f"{customer.name.split()[0]} Holding".upper()
+
+
+def _unique_open_amount(invoice: Document) -> bool:
+    """Return whether no other open item of the entity has the invoice's open amount."""
+    debits = Document.objects.filter(entity_id=invoice.entity_id, side=Side.DEBIT)
+    return open_documents(debits).filter(open_amount=invoice.open_amount).count() == 1
+
+
+def _kinds(count: int) -> list[str]:
+    """Return the kind of each of `count` receipts, in the order of SHARES."""
+    sizes, start, bound = {}, 0.0, 0
+    for kind, share in SHARES:
+        start += share
+        sizes[kind] = round(start * count) - bound
+        bound += sizes[kind]
+    for kind in PERSON_KINDS:
+        if sizes[kind] == 0 and sizes["rf"] > 2:
+            sizes["rf"] -= 1
+            sizes[kind] = 1
+    kinds = [kind for kind, _ in SHARES for _ in range(sizes[kind])]
+    return kinds + ["unknown"] * (count - len(kinds))
+
+
 def _receipts(entity: LegalEntity) -> list[Receipt]:
     pick = randomness(entity, "receipts")
     currency = entity.base_currency
-    invoices = _candidates(entity)[:RECEIPTS_PER_STATEMENT]
+    found = _candidates(entity)
+    invoices = found[:RECEIPTS_PER_STATEMENT]
+    # Second invoices of the group transfers, of other customers than the first ones.
+    spare = found[RECEIPTS_PER_STATEMENT:]
     receipts = []
-    bounds, start = [], 0.0
-    for kind, share in SHARES:
-        start += share
-        bounds.append((kind, round(start * len(invoices))))
-    for index, invoice in enumerate(invoices):
-        kind = next((name for name, bound in bounds if index < bound), "unknown")
+    for invoice, kind in zip(invoices, _kinds(len(invoices)), strict=True):
         amount = money.round_amount(invoice.open_amount, currency)
         payer = invoice.customer.name.upper()
         if kind == "rf":
@@ -142,6 +181,26 @@ def _receipts(entity: LegalEntity) -> list[Receipt]:
             short = money.round_amount(amount * SHORT_PAYMENT_SHARE, currency)
             text = f"{invoice.number} less damaged goods"
             receipts.append(Receipt(short, payer, "", text, [invoice]))
+        elif kind == "parent" and _unique_open_amount(invoice):
+            # Only the amount names the invoice; accepting teaches the parent's name.
+            parent = _parent_name(invoice.customer)
+            receipts.append(Receipt(amount, parent, "", "Payment", [invoice]))
+        elif kind == "parent":
+            receipts.append(Receipt(amount, payer, "", "Payment", [invoice]))
+        elif kind == "partial":
+            part = money.round_amount(amount * PARTIAL_PAYMENT_SHARE, currency)
+            text = f"Part payment {invoice.number}"
+            parent = _parent_name(invoice.customer)
+            receipts.append(Receipt(part, parent, "", text, [invoice]))
+        elif kind == "group":
+            other = next((item for item in spare if item.customer_id != invoice.customer_id), None)
+            if other is None:
+                receipts.append(Receipt(amount, payer, "", "Payment", [invoice]))
+                continue
+            spare.remove(other)
+            total = amount + money.round_amount(other.open_amount, currency)
+            text = f"{invoice.number} {other.number}"
+            receipts.append(Receipt(total, payer, "", text, [invoice, other]))
         else:
             odd = money.round_amount(
                 amount * Decimal(pick.choice(["0.37", "0.61", "1.18"])), currency

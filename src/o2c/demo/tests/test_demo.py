@@ -111,6 +111,7 @@ def test_demo_setup_twice(tmp_path, monkeypatch, db, client):
     from o2c.billing.documents.validation import schema_errors
     from o2c.billing.models import CreditNote, Invoice
     from o2c.billing.services import render_pdf, render_ubl
+    from o2c.cashapp.models import Suggestion
     from o2c.collections.models import DunningStrategy, PromiseToPay
     from o2c.collections.services import run_dunning
     from o2c.disputes.models import Dispute, DisputeReason
@@ -180,6 +181,13 @@ def test_demo_setup_twice(tmp_path, monkeypatch, db, client):
         assert matched * 2 > lines.count()
     assert StatementLine.objects.filter(state=LineState.EXCEPTION).exists()
     assert entities[0].bank_accounts.get().iban.startswith("DE")
+    # the queue contains lines with ranked suggestions for a person to decide, a partial
+    # payment among them, beside lines nothing could be proposed for
+    queued = StatementLine.objects.filter(state=LineState.EXCEPTION, amount__gt=0)
+    suggested = Suggestion.objects.filter(line__in=queued)
+    assert suggested.values("line").distinct().count() >= 3
+    assert suggested.filter(outcome="partial").exists()
+    assert queued.exclude(pk__in=suggested.values("line")).exists()
 
     # disputes: open, resolved by credit note, rejected
     demo_disputes = Dispute.objects.exclude(reason=DisputeReason.UNSPECIFIED)
