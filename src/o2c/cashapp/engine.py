@@ -506,6 +506,13 @@ class OpenBook:
             # Callers skip a currency they cannot convert; a missing rate is that case.
             raise LookupError(error.message) from error
 
+    def _in_base(self, amount: Decimal, currency: str, on) -> Decimal | None:
+        """Return the amount in the entity's base currency, or None without a rate."""
+        try:
+            return self._to_currency(amount, currency, self.base_currency, on)
+        except LookupError:
+            return None
+
     def _fit(
         self,
         line: LineFacts,
@@ -666,9 +673,9 @@ class OpenBook:
         rules = self.rules
         currency = items[0].currency
         open_total = sum((item.open_amount for item in items), ZERO)
-        difference_base = self._to_currency(
-            difference, currency, self.base_currency, line.booking_date
-        )
+        # The limits are in the base currency. Without a rate the shortfall's size there is
+        # unknown, so it is neither written off nor taken as bank charges.
+        difference_base = self._in_base(difference, currency, line.booking_date)
         percent = difference * HUNDRED / open_total
         # Pay items in due-date order; the shortfall lands on the last ones.
         allocations = []
@@ -715,7 +722,8 @@ class OpenBook:
                 f"{rules.fx_tolerance_percent}% exchange tolerance",
             )
         if (
-            difference_base <= rules.write_off_limit_amount
+            difference_base is not None
+            and difference_base <= rules.write_off_limit_amount
             and percent <= rules.write_off_limit_percent
         ):
             return (
@@ -726,7 +734,7 @@ class OpenBook:
                 f"amount is {money.as_text(difference, currency)} {currency} short, "
                 "within the write-off tolerance",
             )
-        if difference_base <= rules.bank_charge_limit_amount:
+        if difference_base is not None and difference_base <= rules.bank_charge_limit_amount:
             return (
                 "short_charges",
                 settle_rest("write_off"),
@@ -882,10 +890,8 @@ class OpenBook:
             shortfall = item.open_amount - paid
             if shortfall <= ZERO:
                 continue
-            shortfall_base = self._to_currency(
-                shortfall, item.currency, self.base_currency, line.booking_date
-            )
-            if shortfall_base <= limit:
+            shortfall_base = self._in_base(shortfall, item.currency, line.booking_date)
+            if shortfall_base is not None and shortfall_base <= limit:
                 close.append(item)
         return close[0] if len(close) == 1 else None
 

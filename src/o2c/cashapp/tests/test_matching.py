@@ -517,3 +517,35 @@ def test_converted_receipt_found_by_payer_name(
     assert sorted(entry["number"] for entry in best.allocations) == expected_numbers
     assert best.customer == customer
     assert any("exchange tolerance" in note for note in best.evidence)
+
+
+def test_short_foreign_receipt_without_recent_rate(make_entity, make_customer, post, make_line):
+    # given a USD invoice of a EUR entity, a USD receipt 30 days later that falls short by
+    # a few dollars, and no USD rate recent enough to convert the shortfall to EUR
+    from o2c.banking.services import add_bank_account
+    from o2c.fx.services import set_manual_rate
+
+    entity = make_entity(code="T06", base_currency="EUR")
+    day = dt.date(2027, 3, 1)
+    set_manual_rate("USD", day, D("1.1"))
+    customer = make_customer(entity, currency="USD", name="Harbor Foods Inc")
+    invoice = post(customer, "invoice", "US-2027-0002", day, "500.00", currency="USD")
+    account = add_bank_account(entity=entity, identifier="US-ACCOUNT-2", currency="USD")
+    line = make_line(
+        account,
+        "496.00",
+        text="US-2027-0002",
+        on=day + dt.timedelta(days=30),
+        counterparty_name="HARBOR FOODS INC",
+    )
+
+    # when matching runs
+    result = run_matching(entity)
+
+    # then the run completes: posting needs the rate, so the line waits for a person with
+    # the invoice proposed, and the run names the missing rate
+    assert len(result.errors) == 1
+    assert "No USD rate on or in the 10 days before 2027-03-31" in result.errors[0]
+    assert refresh(line).state == LineState.EXCEPTION
+    assert Suggestion.objects.filter(line=line, customer=customer).exists()
+    assert open_amount(invoice) == D("500.00")
