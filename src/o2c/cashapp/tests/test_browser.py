@@ -72,12 +72,13 @@ def test_specialist_accepts_suggestion_with_keyboard(
 def test_keys_typed_ahead_act_in_order(
     page, live_server, login, entity, customer, post, bank_account, make_line, make_user
 ):
-    # given two receipts the engine could only suggest
+    # given three receipts the engine could only suggest
+    post(customer, "invoice", "INV-2027-0900", "2027-01-04", "301.10")
     first_invoice = post(customer, "invoice", "INV-2027-0901", "2027-01-05", "777.70")
     second_invoice = post(customer, "invoice", "INV-2027-0902", "2027-01-06", "512.30")
-    lines = [
-        make_line(bank_account, "777.70", text="TRANSFER", counterparty_name="R. MILLER"),
-        make_line(bank_account, "512.30", text="TRANSFER", counterparty_name="R. MILLER"),
+    kept, *lines = [
+        make_line(bank_account, amount, text="TRANSFER", counterparty_name="R. MILLER")
+        for amount in ["301.10", "777.70", "512.30"]
     ]
     run_matching(entity)
     person = make_user(
@@ -93,14 +94,16 @@ def test_keys_typed_ahead_act_in_order(
     page.goto(f"{live_server.url}/cashapp/")
     page.wait_for_selector(f'tr[data-line="{lines[1].pk}"]')
 
-    # when the specialist types j 1 j 1 without waiting for the page
-    for key in ["j", "1", "j", "1"]:
+    # when the specialist skips the first line and types 1 j 1 without waiting for the page
+    for key in ["j", "j", "1", "j", "1"]:
         page.keyboard.press(key)
 
-    # then both lines are decided and leave the queue, and both invoices are paid
+    # then the second and third lines are decided and leave the queue, the first stays
     for line in lines:
         page.wait_for_selector(f'tr[data-line="{line.pk}"]', state="detached")
     page.wait_for_load_state("networkidle")
+    kept.refresh_from_db()
+    assert kept.state == LineState.EXCEPTION
     for line in lines:
         line.refresh_from_db()
         assert line.state == LineState.MATCHED

@@ -7,14 +7,29 @@
   var inFlight = 0;
   var waiting = [];
 
+  // The bank line chosen last, so the selection survives a refresh of the rows.
+  var selectedLine = null;
+
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("#queue-rows tr[data-line]")); }
+  function highlight(list) {
+    list.forEach(function (row, position) { row.classList.toggle("selected", position === current); });
+  }
   function select(index) {
     var list = rows();
     if (!list.length) { return; }
     current = Math.max(0, Math.min(index, list.length - 1));
-    list.forEach(function (row, position) { row.classList.toggle("selected", position === current); });
+    selectedLine = list[current].getAttribute("data-line");
+    highlight(list);
     list[current].focus();
     list[current].click();
+  }
+  function afterRowsRefresh() {
+    // The chosen line keeps its highlight where it moved. A decided line has left the
+    // queue, so the next j goes to the line that took its place.
+    var list = rows();
+    var found = list.findIndex(function (row) { return row.getAttribute("data-line") === selectedLine; });
+    current = found >= 0 ? found : Math.min(current, list.length) - 1;
+    highlight(list);
   }
   function act(key) {
     if (key === "j") { select(current + 1); return; }
@@ -34,17 +49,24 @@
     return (inFlight > 0 || waiting.length > 0) && /^[0-9a-z\/]$/.test(key);
   }
 
-  document.body.addEventListener("queue-changed", function () { current = Math.max(current - 1, -1); });
+  // Counts the queue-changed events that reached the page.
+  var queueChanges = 0;
+  document.body.addEventListener("queue-changed", function () { queueChanges++; });
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "queue-rows") { afterRowsRefresh(); }
+  });
   document.body.addEventListener("htmx:beforeSend", function (event) {
-    var source = event.detail.elt;
     var request = event.detail.xhr;
+    var changesBefore = queueChanges;
     inFlight++;
     request.addEventListener("loadend", function () {
       inFlight--;
-      // A decision whose button was replaced before its response still refreshes the queue,
-      // because htmx fires the response's event on the button, which left the page.
+      // htmx fires a response's queue-changed on the element that sent the request. If
+      // that button left the page before the response came, the event never reached the
+      // page, so it is fired here, once.
       var trigger = request.getResponseHeader && request.getResponseHeader("HX-Trigger");
-      if (trigger && trigger.indexOf("queue-changed") !== -1 && !document.body.contains(source)) {
+      var expected = trigger && trigger.indexOf("queue-changed") !== -1;
+      if (expected && queueChanges === changesBefore) {
         htmx.trigger(document.body, "queue-changed");
       }
       setTimeout(replay, 0);
@@ -62,6 +84,9 @@
   });
   document.addEventListener("click", function (event) {
     var row = event.target.closest && event.target.closest("#queue-rows tr[data-line]");
-    if (row) { current = rows().indexOf(row); rows().forEach(function (item) { item.classList.toggle("selected", item === row); }); }
+    if (!row) { return; }
+    current = rows().indexOf(row);
+    selectedLine = row.getAttribute("data-line");
+    highlight(rows());
   });
 })();
