@@ -4,7 +4,6 @@ import datetime as dt
 from typing import Annotated
 
 from django.http import Http404
-from django.utils import timezone
 from ninja import Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
@@ -37,7 +36,9 @@ class PredictionOut(Schema):
     number: str
     as_of: dt.date
     method: str = Field(description="model when the date or the risk comes from a model.")
-    date_method: str = Field(description="model or rule: where the payment date comes from.")
+    date_method: str = Field(
+        description="model or rule: where the payment date comes from; none without a date."
+    )
     risk_method: str = Field(description="model or rule: where the late risk comes from.")
     overdue_beyond_history: bool
     pay_on: dt.date | None
@@ -56,6 +57,8 @@ class PredictionOut(Schema):
 
     @staticmethod
     def resolve_date_method(prediction):
+        if prediction.overdue_beyond_history:
+            return "none"
         return _part_method(prediction, "days_late")
 
     @staticmethod
@@ -178,13 +181,6 @@ def get_score(request, customer_id: int):
 def post_late_risk(request, payload: LateRiskIn):
     """Return the late-payment probability of invoices or customers the person may see."""
     services.check_day(payload.as_of)
-    if payload.as_of > timezone.localdate() + dt.timedelta(days=1):
-        raise InsightsError(
-            "late_risk_future",
-            "as_of {day} is in the future: late risk is read from what the ledger showed on "
-            "that day, so use today or an earlier date.",
-            day=payload.as_of.isoformat(),
-        )
     if bool(payload.document_ids) == bool(payload.customer_ids):
         raise InsightsError(
             "late_risk_subject", "Send either document_ids or customer_ids, not both or neither."
@@ -202,7 +198,7 @@ def post_late_risk(request, payload: LateRiskIn):
         items = Document.objects.filter(pk__in=wanted, customer__in=visible)
     else:
         items = visible.filter(pk__in=wanted).select_related("payment_term")
-    found = list(items)
+    found = list(items.select_related("entity"))
     missing = sorted(set(wanted) - {item.pk for item in found})
     if missing:
         raise HttpError(404, f"Not found or outside your scope: {_named(missing)}.")
@@ -214,6 +210,14 @@ def post_late_risk(request, payload: LateRiskIn):
             "late_risk_not_invoice",
             "Documents {ids} are not invoices: late risk is given for invoices and debit notes.",
             ids=_named(not_invoices),
+        )
+    # Each entity's own today, as its time zone may be a day ahead of the server's.
+    if any(payload.as_of > item.entity.today() for item in found):
+        raise InsightsError(
+            "late_risk_future",
+            "as_of {day} is in the future: late risk is read from what the ledger showed on "
+            "that day, so use today or an earlier date.",
+            day=payload.as_of.isoformat(),
         )
     probabilities = services.late_payment_probability(found, payload.as_of)
     return {

@@ -126,7 +126,11 @@ def describe_fact(name: str, values: dict) -> str | None:
             else "paid on the invoice date on average"
         ),
         "open_count": lambda: f"has {plural(value, 'other open invoice')}",
-        "open_past_due_count": lambda: f"has {plural(value, 'other invoice')} open past due",
+        "open_past_due_count": lambda: (
+            f"has {plural(value, 'other invoice')} open past due"
+            if round(value)
+            else "has no other invoice open past due"
+        ),
         "open_max_days_past_due": lambda: (
             f"has another invoice {plural(value, 'day')} past due"
             if value > 0

@@ -164,3 +164,9 @@ def test_excluded_features_give_no_reason():
 def test_amount_names_its_currency():
     values = {"log_amount": math.log1p(4158.0), "_currency": "EUR"}
     assert describe_fact("log_amount", values) == "the invoice amount is 4,158 EUR"
+
+
+def test_no_other_invoice_past_due_reworded():
+    assert describe_fact("open_past_due_count", {"open_past_due_count": 0}) == (
+        "has no other invoice open past due"
+    )

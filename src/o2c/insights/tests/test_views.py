@@ -152,6 +152,8 @@ def test_api_late_risk_rejects_bad_requests(scored, make_user, client):
 
     not_invoice = late_risk(client, document_ids=[payment.pk])
     future = late_risk(client, as_of="2199-12-31", document_ids=[invoice.pk])
+    tomorrow = (scored["entity"].today() + dt.timedelta(days=1)).isoformat()
+    next_day = late_risk(client, as_of=tomorrow, document_ids=[invoice.pk])
     boolean = late_risk(client, document_ids=[True])
     text = late_risk(client, document_ids=[str(invoice.pk)])
     outside = late_risk(client, document_ids=[invoice.pk, hidden.pk])
@@ -161,6 +163,7 @@ def test_api_late_risk_rejects_bad_requests(scored, make_user, client):
     assert str(payment.pk) in not_invoice.json()["message"]
     assert future.status_code == 400
     assert future.json()["code"] == "late_risk_future"
+    assert next_day.status_code == 400
     assert boolean.status_code == 422
     assert text.status_code == 422
     assert outside.status_code == 404
@@ -419,6 +422,7 @@ def test_invoice_overdue_beyond_history_has_no_date(scored, make_user, client):
     assert f"not before {own.pay_low_on:%Y-%m-%d}" in html
     assert api["overdue_beyond_history"] is True
     assert api["pay_on"] is None
+    assert api["date_method"] == "none"
     assert api["pay_low_on"] == own.pay_low_on.isoformat()
 
 
