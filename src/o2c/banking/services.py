@@ -116,6 +116,16 @@ def add_bank_account(
                 currency=currency,
                 other=existing.entity.code,
             )
+        if bank_code and bank_code != existing.bank_code:
+            raise BankingError(
+                "account_bank_code_differs",
+                "Account {identifier} ({currency}) is already registered with bank code "
+                "{registered}, not {given}; correct it in the admin if the bank changed it.",
+                identifier=compact,
+                currency=currency,
+                registered=existing.bank_code or "(none)",
+                given=bank_code,
+            )
         return existing
     return BankAccount.objects.create(
         entity=entity,
@@ -138,6 +148,16 @@ BANK_CODE_FORMATS = {
 }
 
 
+def bank_code_text(country: str, code: str) -> str:
+    """Return the clearing code as people write it: 20-00-00 for a sort code, 0001-123
+    for a Japanese bank and branch code, other codes as kept."""
+    if country == "GB" and len(code) == 6:
+        return f"{code[:2]}-{code[2:4]}-{code[4:]}"
+    if country == "JP" and len(code) == 7:
+        return f"{code[:4]}-{code[4:]}"
+    return code
+
+
 def check_bank_code(country: str, code: str) -> str:
     """Return the clearing code in its compact form, or raise BankingError.
 
@@ -148,7 +168,8 @@ def check_bank_code(country: str, code: str) -> str:
     if not compact:
         return ""
     name, digits = BANK_CODE_FORMATS.get(country, ("bank code", r"[A-Za-z0-9]{1,20}"))
-    valid = re.fullmatch(digits, compact) is not None
+    # A code of zeros passes the ABA check digit but names no bank.
+    valid = re.fullmatch(digits, compact) is not None and compact.strip("0") != ""
     if valid and country == "US":
         valid = us_rtn.is_valid(compact)
     if not valid:

@@ -8,7 +8,12 @@ from o2c.banking.errors import BankingError, StatementFileRejected
 from o2c.banking.models import Statement, StatementLine
 from o2c.banking.parsers import bai2, camt, detect_format, swift
 from o2c.banking.parsers.base import ParseError, check_balances
-from o2c.banking.services import add_bank_account, check_bank_code, import_statement_file
+from o2c.banking.services import (
+    add_bank_account,
+    bank_code_text,
+    check_bank_code,
+    import_statement_file,
+)
 
 D = Decimal
 
@@ -665,6 +670,7 @@ def test_bank_code_kept_compact(country, given, kept):
         ("GB", "20-00-0", "sort code"),
         ("JP", "00011234", "bank and branch code"),
         ("FR", "30006/1", "bank code"),
+        ("US", "000000000", "routing number"),
     ],
 )
 def test_invalid_bank_code_is_rejected(country, given, name):
@@ -727,3 +733,25 @@ def test_bai2_lines_carry_their_file_line():
 
     assert statement.source_line == 3
     assert [line.source_line for line in statement.lines] == [4]
+
+
+@pytest.mark.django_db
+def test_account_again_with_other_bank_code_is_rejected(make_entity):
+    entity = make_entity(code="US1", base_currency="USD", country="US")
+    add_bank_account(entity=entity, identifier="0026009593", currency="USD", bank_code="500000102")
+
+    again = add_bank_account(entity=entity, identifier="0026009593", currency="USD")
+    with pytest.raises(BankingError) as raised:
+        add_bank_account(
+            entity=entity, identifier="0026009593", currency="USD", bank_code="071000013"
+        )
+
+    assert again.bank_code == "500000102"
+    assert raised.value.code == "account_bank_code_differs"
+    assert "registered with bank code 500000102, not 071000013" in raised.value.message
+
+
+def test_bank_code_written_as_people_do():
+    assert bank_code_text("GB", "200000") == "20-00-00"
+    assert bank_code_text("JP", "0001123") == "0001-123"
+    assert bank_code_text("US", "500000102") == "500000102"

@@ -141,6 +141,8 @@ def payee_account(entity, currency: str, words: dict) -> str:
     Countries without IBANs (the United States, Japan) have bank account numbers with a
     domestic clearing code, kept with the entity's bank accounts.
     """
+    from o2c.banking.services import bank_code_text
+
     if entity.iban:
         return entity.iban
     account = common.payee_bank_account(entity, currency)
@@ -149,6 +151,6 @@ def payee_account(entity, currency: str, words: dict) -> str:
     parts = [account.bank_name] if account.bank_name else []
     if account.bank_code:
         name = words.get(f"bank_code_{entity.country}", words["bank_code"])
-        parts.append(f"{name} {account.bank_code}")
+        parts.append(f"{name} {bank_code_text(entity.country, account.bank_code)}")
     parts.append(f"{words['account_number']} {account.identifier}")
     return ", ".join(parts)

@@ -196,7 +196,7 @@ def test_pdf_bank_account_without_iban(make_entity, make_customer, invoice_for):
     invoice = invoice_for(customer, [line("Item A", "1", "2345")], post=True)
     text = pdf_text(render_pdf(invoice)).replace("\n", " ")
 
-    assert "Mizuho, bank and branch code 0001123, account 1234567" in text
+    assert "Mizuho, bank and branch code 0001-123, account 1234567" in text
     assert invoice.creditor_reference in text
 
 
