@@ -12,11 +12,12 @@ its total credits (100) and total debits (400) must equal the details'.
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bai2 import bai2 as bai2_package
-from bai2.constants import AsOfDateModifier, TypeCodeTransaction
+from bai2.constants import AsOfDateModifier, TypeCodeLevel, TypeCodeTransaction
 from bai2.exceptions import IntegrityException, NotSupportedYetException, ParsingException
 
 from o2c.banking.parsers.base import ParsedLine, ParsedStatement, ParseError
@@ -116,6 +117,33 @@ def join_account_records(text: str, file_name: str = "") -> tuple[str, Layout]:
     return "\n".join(joined), layout
 
 
+def _unsupported(error, text: str, layout: Layout, file_name: str) -> RecordProblem:
+    """Return the problem of a type code the bai2 package does not know, at its record.
+
+    Codes from 900 to 999 are such codes: BAI2 leaves them to each bank to define.
+    """
+    found = re.search(r"Type code '(\d+)'", str(error))
+    if found is None:
+        return RecordProblem(file_name, 0, "record", f"not readable as BAI2: {error}")
+    code = found.group(1)
+    rows = text.splitlines()
+    line = next(
+        (
+            number
+            for number in layout.lines["16"]
+            if rows[number - 1].strip().split(",")[1:2] == [code]
+        ),
+        0,
+    )
+    return RecordProblem(
+        file_name,
+        line,
+        "16 type code",
+        f"type code {code} is not a BAI2 standard detail code; codes 900-999 are defined "
+        "by each bank, so ask the bank for the file with standard codes",
+    )
+
+
 def _check_integrity(document, layout: Layout, file_name: str) -> None:
     """Check every trailer's control total and record count against the file."""
     problems = []
@@ -171,11 +199,12 @@ def _check_integrity(document, layout: Layout, file_name: str) -> None:
 
 
 def parse(data: bytes, file_name: str) -> list[ParsedStatement]:
-    text, layout = join_account_records(data.decode("utf-8-sig", errors="replace"), file_name)
+    raw = data.decode("utf-8-sig", errors="replace")
+    text, layout = join_account_records(raw, file_name)
     try:
         document = bai2_package.parse_from_string(text, check_integrity=False)
     except NotSupportedYetException as error:
-        raise ParseError([RecordProblem(file_name, 0, "type code", str(error))]) from None
+        raise ParseError([_unsupported(error, raw, layout, file_name)]) from None
     except (
         IntegrityException,
         ParsingException,
@@ -289,6 +318,18 @@ def _statement(
 
 def _line(detail, currency: str, as_of, position: int, where: SectionLines) -> ParsedLine:
     type_code = detail.type_code
+    if type_code.level != TypeCodeLevel.detail:
+        raise ParseError(
+            [
+                RecordProblem(
+                    where.file_name,
+                    where.detail_line(position),
+                    "16 type code",
+                    f"type code {type_code.code} ({type_code.description}) is a "
+                    f"{type_code.level.value} code, which a 16 detail record may not carry",
+                )
+            ]
+        )
     amount = scaled(detail.amount, currency)
     if type_code.transaction == TypeCodeTransaction.debit:
         amount = -amount

@@ -755,3 +755,21 @@ def test_bank_code_written_as_people_do():
     assert bank_code_text("GB", "200000") == "20-00-00"
     assert bank_code_text("JP", "0001123") == "0001-123"
     assert bank_code_text("US", "500000102") == "500000102"
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("900", "type code 900 is not a BAI2 standard detail code"),
+        ("100", "type code 100 (Total Credits) is a summary code"),
+    ],
+)
+def test_bai2_detail_with_other_type_code_is_rejected(code, words):
+    data = BAI2_QA.format(modifier="2", reference="B").replace("16,195,", f"16,{code},")
+
+    with pytest.raises(ParseError) as raised:
+        bai2.parse(data.encode(), "codes.bai2")
+
+    problem = raised.value.problems[0]
+    assert (problem.line, problem.field) == (4, "16 type code")
+    assert words in problem.message
