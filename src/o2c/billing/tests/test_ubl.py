@@ -196,6 +196,25 @@ def test_three_decimal_currency_has_no_einvoice(buyer_fr, invoice_for, client, a
     assert f"/billing/{invoice.pk}/ubl/" not in page
 
 
+def test_pages_link_no_einvoice_that_cannot_be_made(buyer_fr, invoice_for, client, admin_user):
+    # given a KWD invoice (three decimals: no EN 16931 e-invoice) with a credit note
+    set_manual_rate("KWD", dt.date(2025, 3, 3), D("0.333"))
+    invoice = invoice_for(buyer_fr, [line("Lamp", "1", "10.125")], currency="KWD", post=True)
+    note = issue_credit_note(
+        invoice, reason="damaged", amount=D("1.000"), credit_date=dt.date(2025, 3, 5)
+    )
+    client.force_login(admin_user)
+
+    listed = client.get("/billing/").content.decode()
+    section = client.get(f"/billing/customers/{buyer_fr.pk}/").content.decode()
+    detail = client.get(f"/billing/{invoice.pk}/").content.decode()
+
+    for page in (listed, section):
+        assert f"/billing/{invoice.pk}/pdf/" in page
+        assert f"/billing/{invoice.pk}/ubl/" not in page
+    assert "ubl" not in detail.split(note.number, 1)[1].split("</tr>", 1)[0]
+
+
 def test_seller_without_vat_number_has_no_einvoice(seller_fr, buyer_fr, invoice_for):
     invoice = invoice_for(buyer_fr, [line("Lamp", "1", "10.00")], post=True)
     type(seller_fr).objects.filter(pk=seller_fr.pk).update(vat_number="")
