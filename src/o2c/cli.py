@@ -3,7 +3,7 @@
 import os
 import sys
 
-# How SQLite and PostgreSQL report a table that migrations have not created yet.
+# Words of the SQLite and PostgreSQL errors for a table that migrations have not created.
 MISSING_TABLE_SIGNS = ("no such table", "does not exist")
 
 

@@ -382,7 +382,7 @@ def risk_model_only(habits_ledger, monkeypatch):
 
 def test_invoice_page_date_source_rule(risk_model_only, make_user, client):
     member, _, mine, _ = people(risk_model_only, make_user)
-    own = InvoicePrediction.objects.filter(customer=mine).first()
+    own = InvoicePrediction.objects.filter(customer=mine, pay_high_on__isnull=False).first()
     client.force_login(member)
 
     html = client.get(f"/insights/invoices/{own.document_id}/").content.decode()
