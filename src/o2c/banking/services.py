@@ -31,11 +31,10 @@ from o2c.banking.models import (
     BankAccount,
     CsvMapping,
     Statement,
-    StatementFormat,
     StatementLine,
 )
 from o2c.banking.parsers import csv_export
-from o2c.banking.parsers.base import ParsedStatement, ParseError, check_balances
+from o2c.banking.parsers.base import FINAL_FORMATS, ParsedStatement, ParseError, check_balances
 from o2c.core import money
 from o2c.imports.errors import RecordProblem
 from o2c.imports.models import ImportRun, ImportStatus
@@ -47,7 +46,7 @@ logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
 IMPORT_KIND = "bank_statement"
 # Formats that are statements proper: each must carry balances to check its lines.
-STATEMENT_FORMATS = {StatementFormat.MT940, StatementFormat.CAMT053}
+STATEMENT_FORMATS = FINAL_FORMATS
 # Fingerprints looked up per query: SQLite allows a limited number of query parameters.
 FINGERPRINT_BATCH = 900
 

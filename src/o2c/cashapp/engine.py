@@ -541,7 +541,7 @@ class OpenBook:
         on_account = ZERO
         write_off_reason = ""
         difference = open_total - paid  # > 0 short, < 0 over, in the items' currency
-        fx_tolerance = (open_total * self.rules.fx_tolerance_percent / HUNDRED) if fx else ZERO
+        fx_tolerance = self._fx_slack(open_total, fx)
 
         if difference == ZERO or (fx and abs(difference) <= fx_tolerance and difference < ZERO):
             outcome = "exact"

@@ -228,8 +228,8 @@ def post_late_risk(request, payload: LateRiskIn):
 
 
 def _named(ids: list[int]) -> str:
-    shown = ", ".join(str(pk) for pk in ids[:NAMED_IDS])
-    return shown + (f" and {len(ids) - NAMED_IDS} more" if len(ids) > NAMED_IDS else "")
+    listed = ", ".join(str(pk) for pk in ids[:NAMED_IDS])
+    return listed + (f" and {len(ids) - NAMED_IDS} more" if len(ids) > NAMED_IDS else "")
 
 
 @router.get("/forecast", response=list[CurrencyForecastOut])

@@ -67,7 +67,7 @@ class ParsedLine:
         return "|".join(parts)
 
 
-# Formats whose statements are final unless the file says otherwise.
+# Formats whose statements are final unless the file marks them interim.
 FINAL_FORMATS = {"mt940", "camt053"}
 
 

@@ -12,5 +12,5 @@ register.filter("number", number)
 
 @register.filter
 def has_einvoice(document) -> bool:
-    """Whether a UBL and Factur-X e-invoice can be made of the invoice or credit note."""
+    """Return whether a UBL and Factur-X e-invoice can be made of the document."""
     return not einvoice_problems(document)

@@ -24,17 +24,9 @@ WATCH_WORKBENCH = """() => {
 }"""
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_specialist_accepts_suggestion_with_keyboard(
-    page, live_server, login, entity, customer, post, bank_account, make_line, make_user
-):
-    # given a receipt the engine could only suggest, and a cash application specialist
-    invoice = post(customer, "invoice", "INV-2027-0900", "2027-01-05", "777.70")
-    line = make_line(bank_account, "777.70", text="TRANSFER", counterparty_name="R. MILLER")
-    run_matching(entity)
-    line.refresh_from_db()
-    assert line.state == LineState.EXCEPTION
+@pytest.fixture
+def open_queue(page, live_server, login, entity, customer, make_user):
+    """Sign a cash application specialist in and open the queue once `line` is listed."""
     person = make_user(
         "cash-specialist",
         entity=entity,
@@ -45,10 +37,28 @@ def test_specialist_accepts_suggestion_with_keyboard(
     person.set_password(PASSWORD)
     person.save()
 
+    def open_at(line):
+        login(page, "cash-specialist", PASSWORD)
+        page.goto(f"{live_server.url}/cashapp/")
+        page.wait_for_selector(f'tr[data-line="{line.pk}"]')
+
+    return open_at
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_specialist_accepts_suggestion_with_keyboard(
+    page, open_queue, entity, customer, post, bank_account, make_line
+):
+    # given a receipt the engine could only suggest, and a cash application specialist
+    invoice = post(customer, "invoice", "INV-2027-0900", "2027-01-05", "777.70")
+    line = make_line(bank_account, "777.70", text="TRANSFER", counterparty_name="R. MILLER")
+    run_matching(entity)
+    line.refresh_from_db()
+    assert line.state == LineState.EXCEPTION
+
     # when they open the queue, pick the first line (j) and accept the first suggestion (1)
-    login(page, "cash-specialist", PASSWORD)
-    page.goto(f"{live_server.url}/cashapp/")
-    page.wait_for_selector(f'tr[data-line="{line.pk}"]')
+    open_queue(line)
     page.evaluate(WATCH_WORKBENCH)
     page.keyboard.press("j")
     page.wait_for_selector('#workbench button[data-hotkey="1"]')
@@ -70,7 +80,7 @@ def test_specialist_accepts_suggestion_with_keyboard(
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_keys_typed_ahead_act_in_order(
-    page, live_server, login, entity, customer, post, bank_account, make_line, make_user
+    page, open_queue, entity, customer, post, bank_account, make_line
 ):
     # given three receipts the engine could only suggest
     post(customer, "invoice", "INV-2027-0900", "2027-01-04", "301.10")
@@ -81,18 +91,7 @@ def test_keys_typed_ahead_act_in_order(
         for amount in ["301.10", "777.70", "512.30"]
     ]
     run_matching(entity)
-    person = make_user(
-        "cash-specialist",
-        entity=entity,
-        role="member",
-        function="cash_application",
-        customers=[customer],
-    )
-    person.set_password(PASSWORD)
-    person.save()
-    login(page, "cash-specialist", PASSWORD)
-    page.goto(f"{live_server.url}/cashapp/")
-    page.wait_for_selector(f'tr[data-line="{lines[1].pk}"]')
+    open_queue(lines[1])
 
     # when the specialist skips the first line and types 1 j 1 without waiting for the page
     for key in ["j", "j", "1", "j", "1"]:
